@@ -1,0 +1,155 @@
+import { z } from "zod";
+import type { Env } from "./env";
+import { ApiError } from "./lib/errors";
+
+/**
+ * Every setting is parsed once per isolate (the `env` object is stable per deployment) with zod.
+ * An invalid value produces a clear error naming the variable instead of a stack trace.
+ */
+const bool = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return false;
+      const t = v.trim().toLowerCase();
+      if (t === "true" || t === "1") return true;
+      if (t === "false" || t === "0") return false;
+      ctx.addIssue({ code: "custom", message: `${name} must be "true" or "false"` });
+      return z.NEVER;
+    });
+
+const int = (name: string, def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return def;
+      const n = Number(v.trim());
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: "custom", message: `${name} must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
+
+function parseOrigin(raw: string): string | null {
+  try {
+    const url = new URL(raw.trim());
+    if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+    return url.origin;
+  } catch {
+    return null;
+  }
+}
+
+const schema = z.object({
+  APP_ENV: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() || "development").toLowerCase()),
+  SESSION_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: "SESSION_SECRET must be at least 16 characters",
+  }),
+  EMAIL_ROUTING_MANAGEMENT_ENABLED: bool("EMAIL_ROUTING_MANAGEMENT_ENABLED"),
+  CLOUDFLARE_RUNTIME_API_TOKEN: optionalString,
+  CLOUDFLARE_API_TOKEN: optionalString,
+  CLOUDFLARE_ACCOUNT_ID: optionalString,
+  CLOUDFLARE_API_BASE_URL: optionalString.refine((v) => v === undefined || parseOrigin(v) !== null, {
+    message: "CLOUDFLARE_API_BASE_URL must be an http(s) URL",
+  }),
+  CLOUDFLARE_API_TIMEOUT_MS: int("CLOUDFLARE_API_TIMEOUT_MS", 10_000, 100, 120_000),
+  EMAIL_WORKER_NAME: optionalString,
+  DEFAULT_MAILBOX_TTL_MINUTES: int("DEFAULT_MAILBOX_TTL_MINUTES", 60, 60, 525_600),
+  DOMAIN_RETRY_BASE_SECONDS: int("DOMAIN_RETRY_BASE_SECONDS", 60, 1, 86_400),
+  DOMAIN_RETRY_MAX_SECONDS: int("DOMAIN_RETRY_MAX_SECONDS", 3600, 1, 7 * 86_400),
+  BOOTSTRAP_ADMIN_EMAIL: optionalString.refine((v) => v === undefined || z.email().safeParse(v).success, {
+    message: "BOOTSTRAP_ADMIN_EMAIL must be an email address",
+  }),
+  BOOTSTRAP_ADMIN_NAME: optionalString,
+  BOOTSTRAP_ADMIN_API_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: "BOOTSTRAP_ADMIN_API_KEY must be at least 16 characters",
+  }),
+  WEB_APP_ORIGIN: optionalString,
+  WEB_APP_ORIGINS: optionalString,
+});
+
+export interface Config {
+  appEnv: string;
+  production: boolean;
+  /** Key for session signatures. Falls back to a per-isolate random key when unset (sessions then
+   *  survive only as long as the isolate); production requires it. */
+  sessionSecret: string | undefined;
+  managementEnabled: boolean;
+  /** The runtime token: CLOUDFLARE_RUNTIME_API_TOKEN wins over the shared CLOUDFLARE_API_TOKEN. */
+  cloudflareToken: string | undefined;
+  cloudflareTokenSource: "runtime" | "shared" | null;
+  accountId: string | undefined;
+  apiBaseUrl: string;
+  apiTimeoutMs: number;
+  emailWorkerName: string | undefined;
+  defaultMailboxTtlMinutes: number;
+  retryBaseSeconds: number;
+  retryMaxSeconds: number;
+  bootstrapAdmin: { email: string; name: string; apiKey: string } | null;
+  allowedOrigins: string[];
+}
+
+const cache = new WeakMap<object, Config>();
+
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const variables = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
+    throw new ApiError(500, "Invalid configuration", {
+      code: "invalid_configuration",
+      variables,
+      messages: parsed.error.issues.map((i) => i.message),
+      hint: `Fix ${variables.join(", ")} in wrangler.toml [vars], .dev.vars or the Worker's settings.`,
+    });
+  }
+  const e = parsed.data;
+  const origins = [e.WEB_APP_ORIGIN, ...(e.WEB_APP_ORIGINS?.split(",") ?? [])]
+    .map((o) => (o ? parseOrigin(o) : null))
+    .filter((o): o is string => o !== null);
+  const config: Config = {
+    appEnv: e.APP_ENV,
+    production: e.APP_ENV === "production",
+    sessionSecret: e.SESSION_SECRET,
+    managementEnabled: e.EMAIL_ROUTING_MANAGEMENT_ENABLED,
+    cloudflareToken: e.CLOUDFLARE_RUNTIME_API_TOKEN ?? e.CLOUDFLARE_API_TOKEN,
+    cloudflareTokenSource: e.CLOUDFLARE_RUNTIME_API_TOKEN ? "runtime" : e.CLOUDFLARE_API_TOKEN ? "shared" : null,
+    accountId: e.CLOUDFLARE_ACCOUNT_ID,
+    apiBaseUrl: (e.CLOUDFLARE_API_BASE_URL ?? "https://api.cloudflare.com/client/v4").replace(/\/+$/, ""),
+    apiTimeoutMs: e.CLOUDFLARE_API_TIMEOUT_MS,
+    emailWorkerName: e.EMAIL_WORKER_NAME,
+    defaultMailboxTtlMinutes: e.DEFAULT_MAILBOX_TTL_MINUTES,
+    retryBaseSeconds: e.DOMAIN_RETRY_BASE_SECONDS,
+    retryMaxSeconds: Math.max(e.DOMAIN_RETRY_MAX_SECONDS, e.DOMAIN_RETRY_BASE_SECONDS),
+    bootstrapAdmin:
+      e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_API_KEY
+        ? { email: e.BOOTSTRAP_ADMIN_EMAIL.toLowerCase(), name: e.BOOTSTRAP_ADMIN_NAME ?? "Owner", apiKey: e.BOOTSTRAP_ADMIN_API_KEY }
+        : null,
+    allowedOrigins: [...new Set(origins)],
+  };
+  cache.set(env, config);
+  return config;
+}
+
+/** Flags of GET /api/meta (reference §3). */
+export function capabilityFlags(config: Config) {
+  const lifecycle = config.managementEnabled && Boolean(config.cloudflareToken);
+  return {
+    cloudflareDomainLifecycleEnabled: lifecycle,
+    cloudflareDomainBindingEnabled: lifecycle && Boolean(config.accountId),
+    cloudflareCatchAllManagementEnabled: lifecycle,
+    cloudflareCatchAllEnablementEnabled: lifecycle && Boolean(config.emailWorkerName),
+  };
+}

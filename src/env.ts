@@ -1,0 +1,30 @@
+import type { DomainObject } from "./domain/object";
+import type { CloudflareGate } from "./cloudflare/gate";
+
+/** Bindings and variables the Worker receives. Strings are parsed once by `loadConfig`. */
+export interface Env {
+  DB: D1Database;
+  MAIL_BUCKET: R2Bucket;
+  DOMAINS: DurableObjectNamespace<DomainObject>;
+  CF_GATE: DurableObjectNamespace<CloudflareGate>;
+  ASSETS?: Fetcher;
+
+  APP_ENV?: string;
+  SESSION_SECRET?: string;
+  EMAIL_ROUTING_MANAGEMENT_ENABLED?: string;
+  CLOUDFLARE_RUNTIME_API_TOKEN?: string;
+  CLOUDFLARE_API_TOKEN?: string;
+  CLOUDFLARE_ACCOUNT_ID?: string;
+  CLOUDFLARE_API_BASE_URL?: string;
+  CLOUDFLARE_API_TIMEOUT_MS?: string;
+  CLOUDFLARE_RATE_LIMIT_PER_5_MIN?: string;
+  EMAIL_WORKER_NAME?: string;
+  DEFAULT_MAILBOX_TTL_MINUTES?: string;
+  DOMAIN_RETRY_BASE_SECONDS?: string;
+  DOMAIN_RETRY_MAX_SECONDS?: string;
+  BOOTSTRAP_ADMIN_EMAIL?: string;
+  BOOTSTRAP_ADMIN_NAME?: string;
+  BOOTSTRAP_ADMIN_API_KEY?: string;
+  WEB_APP_ORIGIN?: string;
+  WEB_APP_ORIGINS?: string;
+}

@@ -1,0 +1,73 @@
+import type { z } from "zod";
+import { ApiError, invalidRequest } from "./errors";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function json(body: unknown, init: ResponseInit = {}): Response {
+  const headers = new Headers(init.headers);
+  headers.set("content-type", "application/json; charset=utf-8");
+  return new Response(JSON.stringify(body), { ...init, headers });
+}
+
+export function errorResponse(status: number, error: string, details: unknown = null, headers: Record<string, string> = {}): Response {
+  return json({ error, details }, { status, headers });
+}
+
+/** Reads a JSON body with a hard size cap (413 beyond 1 MiB) and validates it with zod. */
+export async function readJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
+  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
+  let raw = "";
+  if (request.body) {
+    const reader = request.body.getReader();
+    const decoder = new TextDecoder();
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      raw += decoder.decode(value, { stream: true });
+    }
+    raw += decoder.decode();
+  }
+  let data: unknown = {};
+  if (raw.trim() !== "") {
+    try {
+      data = JSON.parse(raw);
+    } catch {
+      throw new ApiError(400, "Invalid request", { formErrors: ["Request body must be valid JSON"], fieldErrors: {} });
+    }
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw invalidRequest(parsed.error);
+  return parsed.data;
+}
+
+function tooLarge(): ApiError {
+  return new ApiError(413, "Request body too large", { limitBytes: MAX_BODY_BYTES });
+}
+
+/** Query string → object; keys listed in `repeatable` become arrays. */
+export function queryObject(url: URL, repeatable: readonly string[] = []): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(url.searchParams.keys())) {
+    out[key] = repeatable.includes(key) ? url.searchParams.getAll(key) : (url.searchParams.get(key) ?? "");
+  }
+  return out;
+}
+
+export function parseQuery<S extends z.ZodType>(url: URL, schema: S, repeatable: readonly string[] = []): z.infer<S> {
+  const parsed = schema.safeParse(queryObject(url, repeatable));
+  if (!parsed.success) throw invalidRequest(parsed.error);
+  return parsed.data;
+}
+
+export function newId(prefix: string): string {
+  return `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+export const nowIso = (ms = Date.now()) => new Date(ms).toISOString();

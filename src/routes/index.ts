@@ -1,0 +1,7 @@
+import type { RouteDef } from "./define";
+import { authRoutes } from "./auth";
+import { metaRoutes } from "./meta";
+import { userRoutes } from "./users";
+
+/** The route table: every route with its access level, in one place. */
+export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes];

@@ -1,0 +1,53 @@
+import { capabilityFlags } from "../config";
+import { json } from "../lib/http";
+import { route } from "./define";
+
+export const MIN_TTL_MINUTES = 60;
+export const MAX_TTL_MINUTES = 525_600;
+export const LOCAL_PART_PATTERN = "^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$";
+export const SUBDOMAIN_PATTERN =
+  "^(?=.{1,190}$)[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?)*$";
+
+export async function activeRootDomains(db: D1Database): Promise<string[]> {
+  const { results } = await db
+    .prepare("SELECT root_domain FROM domains WHERE status = 'active' ORDER BY root_domain ASC")
+    .all<{ root_domain: string }>();
+  return results.map((r) => r.root_domain);
+}
+
+export const metaRoutes = [
+  route({
+    method: "GET",
+    path: "/health",
+    access: "public",
+    handler: async (_req, c) => {
+      await c.env.DB.prepare("SELECT 1").first();
+      return json({ ok: true });
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/api/meta",
+    access: "public",
+    handler: async (_req, c) => {
+      const domains = await activeRootDomains(c.env.DB);
+      return json(
+        {
+          domains,
+          ...capabilityFlags(c.config),
+          supportsUnlimitedMailboxTtl: true,
+          defaultMailboxTtlMinutes: c.config.defaultMailboxTtlMinutes,
+          minMailboxTtlMinutes: MIN_TTL_MINUTES,
+          maxMailboxTtlMinutes: MAX_TTL_MINUTES,
+          addressRules: {
+            format: "localPart@subdomain.rootDomain",
+            localPartPattern: LOCAL_PART_PATTERN,
+            subdomainPattern: SUBDOMAIN_PATTERN,
+            examples: domains.slice(0, 2).flatMap((d) => [`ava-lin@desk.hub.${d}`, `hello@ops.alpha.${d}`]),
+          },
+        },
+        { headers: { "cache-control": "no-store" } },
+      );
+    },
+  }),
+];
