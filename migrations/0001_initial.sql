@@ -37,6 +37,7 @@ CREATE TABLE domains (
   catch_all_owner_user_id TEXT REFERENCES users (id) ON DELETE SET NULL,
   last_provision_error TEXT,
   last_error_code TEXT,
+  last_error_hint TEXT,
   next_retry_at TEXT,
   retry_count INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL,

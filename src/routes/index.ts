@@ -1,7 +1,8 @@
 import type { RouteDef } from "./define";
 import { authRoutes } from "./auth";
+import { domainRoutes } from "./domains";
 import { metaRoutes } from "./meta";
 import { userRoutes } from "./users";
 
 /** The route table: every route with its access level, in one place. */
-export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes];
+export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes, ...domainRoutes];

@@ -1,0 +1,208 @@
+import { z } from "zod";
+import { cloudflareClient } from "../cloudflare/client";
+import { CloudflareApiError } from "../cloudflare/errors";
+import type { CfZone } from "../cloudflare/types";
+import { rowToDomainDTO, type DomainRow } from "../domain/dto";
+import { classifyFailure } from "../domain/errors";
+import { classifyApex } from "../domain/names";
+import type { DomainResult } from "../domain/object";
+import { domainStub } from "../domain/stub";
+import { ApiError, notFound } from "../lib/errors";
+import { json, readJson } from "../lib/http";
+import { route, type AuthedContext } from "./define";
+import { isId, withDomainAlias } from "./schemas";
+
+function answer(result: DomainResult, okStatus?: number): Response {
+  if (!result.ok) throw new ApiError(result.status, result.error, result.details);
+  if (okStatus === 204) return new Response(null, { status: 204 });
+  return json(result.domain, { status: okStatus ?? (result.created ? 201 : 200) });
+}
+
+async function domainRow(c: AuthedContext, id: string | undefined): Promise<DomainRow> {
+  const row = isId("dom", id)
+    ? await c.env.DB.prepare("SELECT * FROM domains WHERE id = ? AND status <> 'deleted'").bind(id).first<DomainRow>()
+    : null;
+  if (!row) throw notFound("Mailbox domain not found");
+  return row;
+}
+
+export interface CatalogItem {
+  id: string | null;
+  mailDomain: string;
+  rootDomain: string;
+  zoneId: string | null;
+  bindingSource: "catalog" | "project_bind" | null;
+  cloudflareAvailability: "available" | "missing";
+  cloudflareStatus: string | null;
+  nameServers: string[];
+  projectStatus: string;
+  catchAllEnabled: boolean;
+  lastProvisionError: string | null;
+  lastProvisionErrorCode: string | null;
+  lastProvisionErrorHint: string | null;
+  nextRetryAt: string | null;
+  createdAt: string | null;
+  updatedAt: string | null;
+  lastProvisionedAt: string | null;
+  disabledAt: string | null;
+}
+
+export function mergeCatalog(rows: DomainRow[], zones: CfZone[]): CatalogItem[] {
+  const local = new Map(rows.map((r) => [r.root_domain, rowToDomainDTO(r)]));
+  const remote = new Map(zones.map((z) => [z.name.toLowerCase(), z]));
+  const keys = [...new Set([...local.keys(), ...remote.keys()])].sort();
+  return keys.map((key) => {
+    const row = local.get(key);
+    const zone = remote.get(key);
+    return {
+      id: row?.id ?? null,
+      mailDomain: key,
+      rootDomain: key,
+      zoneId: zone?.id ?? row?.zoneId ?? null,
+      bindingSource: row?.bindingSource ?? null,
+      cloudflareAvailability: zone ? "available" : "missing",
+      cloudflareStatus: zone?.status ?? row?.cloudflareStatus ?? null,
+      nameServers: zone?.name_servers ?? row?.nameServers ?? [],
+      projectStatus: row?.status ?? "not_enabled",
+      catchAllEnabled: row?.catchAllEnabled ?? false,
+      lastProvisionError: row?.lastProvisionError ?? null,
+      lastProvisionErrorCode: row?.lastProvisionErrorCode ?? null,
+      lastProvisionErrorHint: row?.lastProvisionErrorHint ?? null,
+      nextRetryAt: row?.nextRetryAt ?? null,
+      createdAt: row?.createdAt ?? null,
+      updatedAt: row?.updatedAt ?? null,
+      lastProvisionedAt: row?.lastProvisionedAt ?? null,
+      disabledAt: row?.disabledAt ?? null,
+    };
+  });
+}
+
+export const domainRoutes = [
+  route({
+    method: "GET",
+    path: "/api/domains",
+    access: "admin",
+    handler: async (_req, c) => {
+      const { results } = await c.env.DB.prepare("SELECT * FROM domains WHERE status <> 'deleted' ORDER BY root_domain ASC").all<DomainRow>();
+      return json({ domains: results.map(rowToDomainDTO) });
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/api/domains/catalog",
+    access: "admin",
+    handler: async (_req, c) => {
+      const { results: rows } = await c.env.DB.prepare("SELECT * FROM domains WHERE status <> 'deleted' ORDER BY root_domain ASC").all<DomainRow>();
+      const client = c.config.managementEnabled ? cloudflareClient(c.env, c.config, { maxGateWaitMs: 2_000 }) : null;
+      let zones: CfZone[] = [];
+      let cloudflareSync: Record<string, unknown> = { status: client ? "live" : "disabled", retryAfter: null, retryAfterSeconds: null };
+      if (client) {
+        try {
+          zones = await client.listZones(c.config.accountId ? { "account.id": c.config.accountId } : {});
+        } catch (e) {
+          if (e instanceof CloudflareApiError && e.status === 429) {
+            const seconds = e.retryAfterSeconds ?? 60;
+            cloudflareSync = { status: "rate_limited", retryAfter: new Date(Date.now() + seconds * 1000).toISOString(), retryAfterSeconds: seconds };
+          } else if (e instanceof CloudflareApiError) {
+            const err = classifyFailure("check_zone", e);
+            throw new ApiError(e.retryable ? 503 : err.status, e.message, { code: err.code, hint: err.hint, cloudflareCode: e.code });
+          } else throw e;
+        }
+      }
+      return json({ domains: mergeCatalog(rows, zones), cloudflareSync });
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/api/domains/bind",
+    access: "admin",
+    handler: async (request, c) => {
+      const body = await readJson(request, withDomainAlias({}, true));
+      const domain = body.domain!;
+      const apex = classifyApex(domain);
+      if (apex.kind === "subdomain") {
+        // A record that already exists for this name (enabled earlier from the catalog) may be re-provisioned.
+        const existing = await c.env.DB.prepare("SELECT id FROM domains WHERE root_domain = ? AND status <> 'deleted'").bind(domain).first();
+        if (!existing) {
+          throw new ApiError(400, "Direct subdomain binding is not supported", {
+            code: "subdomain_direct_bind_not_supported",
+            mailDomain: domain,
+            recommendedApex: apex.apex,
+            recommendedMailboxSubdomain: apex.label,
+            hint: `Bind ${apex.apex}, then create mailboxes with subdomain "${apex.label}" to receive mail at user@${domain}.`,
+          });
+        }
+      }
+      return answer(await domainStub(c.env, domain).bind(domain));
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/api/domains",
+    access: "admin",
+    handler: async (request, c) => {
+      const body = await readJson(
+        request,
+        withDomainAlias({ zoneId: z.string().trim().min(1, "zoneId is required").max(128).regex(/^[A-Za-z0-9]+$/, "zoneId must be a Cloudflare zone id") }, true),
+      );
+      return answer(await domainStub(c.env, body.domain!).enable(body.domain!, body.zoneId.toLowerCase()));
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/api/domains/:id/retry",
+    access: "admin",
+    handler: async (request, c) => {
+      const row = await domainRow(c, request.params.id);
+      return answer(await domainStub(c.env, row.root_domain).retry(row.root_domain), 200);
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/api/domains/:id/disable",
+    access: "admin",
+    handler: async (request, c) => {
+      const row = await domainRow(c, request.params.id);
+      return answer(await domainStub(c.env, row.root_domain).disable(row.root_domain), 200);
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/api/domains/:id/delete",
+    access: "admin",
+    handler: async (request, c) => {
+      const row = await domainRow(c, request.params.id);
+      const blocking = await c.env.DB.prepare("SELECT COUNT(*) AS n FROM mailboxes WHERE domain_id = ? AND status <> 'destroyed'")
+        .bind(row.id)
+        .first<number>("n");
+      if (blocking) {
+        throw new ApiError(409, "Mailbox domain still has non-destroyed mailboxes", {
+          code: "domain_has_mailboxes",
+          domainId: row.id,
+          rootDomain: row.root_domain,
+          mailboxes: blocking,
+          hint: "Delete the domain's mailboxes first (DELETE /api/mailboxes/:id).",
+        });
+      }
+      return answer(await domainStub(c.env, row.root_domain).remove(row.root_domain), 204);
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/api/domains/:id/catch-all/enable",
+    access: "admin",
+    handler: async (request, c) => {
+      const row = await domainRow(c, request.params.id);
+      return answer(await domainStub(c.env, row.root_domain).catchAllEnable(row.root_domain, c.auth.user.id), 200);
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/api/domains/:id/catch-all/disable",
+    access: "admin",
+    handler: async (request, c) => {
+      const row = await domainRow(c, request.params.id);
+      return answer(await domainStub(c.env, row.root_domain).catchAllDisable(row.root_domain), 200);
+    },
+  }),
+];

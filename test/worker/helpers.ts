@@ -1,0 +1,116 @@
+import { env, exports } from "cloudflare:workers";
+import { resetBootstrapMemo } from "../../src/auth/authenticate";
+import { createUserWithKey, type Role } from "../../src/db/users";
+
+/** Talks to the local Cloudflare simulator's control API (outside /client/v4). */
+export const sim = {
+  async call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${env.SIM_URL}/__sim${path}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`sim ${method} ${path} → ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : null) as T;
+  },
+  reset: () => sim.call("POST", "/reset"),
+  activate: (zoneId: string) => sim.call("POST", `/zones/${zoneId}/activate`),
+  createZone: (name: string, status: "pending" | "active" = "active") =>
+    sim.call<{ id: string; name: string; name_servers: string[] }>("POST", "/zones", { name, status }),
+  setToken: (value: string, body: { permissions?: string[]; accounts?: string[]; status?: string }) =>
+    sim.call("PUT", `/tokens/${encodeURIComponent(value)}`, body),
+  fault: (spec: Record<string, unknown>) => sim.call<{ id: string }>("POST", "/faults", spec),
+  clearFaults: () => sim.call("DELETE", "/faults"),
+  requests: () => sim.call<Array<{ method: string; path: string; status: number }>>("GET", "/requests"),
+  clearRequests: () => sim.call("DELETE", "/requests"),
+  state: () => sim.call<SimState>("GET", "/state"),
+  config: (body: Record<string, unknown>) => sim.call("PUT", "/config", body),
+};
+
+export interface SimZoneState {
+  zone: { id: string; name: string; status: string; name_servers: string[] };
+  settings: { enabled: boolean; status: string; subdomains?: Array<{ name: string; enabled: boolean }> };
+  dns: Record<string, unknown>;
+  rules: Array<{ id: string; name: string; enabled: boolean; matchers: Array<{ type: string; value?: string }>; actions: Array<{ type: string; value?: string[] }> }>;
+  catch_all: { name: string; enabled: boolean; matchers: unknown[]; actions: unknown[] };
+}
+export interface SimState {
+  zones: SimZoneState[];
+  [k: string]: unknown;
+}
+
+export async function simZone(name: string): Promise<SimZoneState | undefined> {
+  return (await sim.state()).zones.find((z) => z.zone.name === name);
+}
+
+export const FULL_PERMISSIONS = [
+  "zone:read",
+  "zone:edit",
+  "zone_settings:read",
+  "zone_settings:edit",
+  "email_routing_rules:read",
+  "email_routing_rules:edit",
+];
+export const SIM_TOKEN = "sim-full-access-token-0000000000000000000000";
+export const SIM_ACCOUNT = "0123456789abcdef0123456789abcdef";
+
+/** Cloudflare calls the simulator saw, as "METHOD /path" (query stripped), oldest first. */
+export async function cfCalls(): Promise<string[]> {
+  const log = await sim.requests();
+  return log.map((r) => `${r.method} ${r.path.split("?")[0]}`);
+}
+
+export async function resetCloudflare(): Promise<void> {
+  await sim.reset();
+  await env.CF_GATE.get(env.CF_GATE.idFromName("global")).reset();
+}
+
+export interface Caller {
+  userId: string;
+  key: string;
+  role: Role;
+}
+
+let n = 0;
+export async function makeUser(role: Role = "member"): Promise<Caller> {
+  resetBootstrapMemo();
+  const created = await createUserWithKey(
+    env.DB,
+    { email: `${role}${++n}-${crypto.randomUUID().slice(0, 8)}@example.test`, name: `${role} ${n}`, role },
+    { name: "test" },
+  );
+  if (!created) throw new Error("user not created");
+  return { userId: created.user.id, key: created.apiKey, role };
+}
+
+export interface CallOptions {
+  body?: unknown;
+  key?: string | null;
+  headers?: Record<string, string>;
+}
+
+export async function api(method: string, path: string, opts: CallOptions = {}): Promise<{ status: number; body: any; res: Response }> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  const res = await exports.default.fetch(
+    new Request(`http://kaisoumail.test${path}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body),
+    }),
+  );
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body, res };
+}
+
+export function domainObject(root: string) {
+  return env.DOMAINS.get(env.DOMAINS.idFromName(root));
+}
