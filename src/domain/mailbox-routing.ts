@@ -74,7 +74,7 @@ export class MailboxRouting {
           }
           calls++;
           createdRuleId = await this.createRule(zoneId, row.address, () => calls++);
-          this.kv.put("ruleCount", count + 1);
+          this.adjustCount(+1);
         }
         const activate = opts.promote
           ? this.db
@@ -89,7 +89,7 @@ export class MailboxRouting {
         if (result.meta.changes !== 1) throw new Error("mailbox row changed while its rule was being created");
         return { ok: true, routingRuleId: createdRuleId ?? row.routing_rule_id, cloudflareCalls: calls };
       } catch (e) {
-        if (createdRuleId) await this.deleteRuleQuietly(zoneId, createdRuleId);
+        if (createdRuleId && (await this.deleteRuleQuietly(zoneId, createdRuleId))) this.adjustCount(-1);
         const f = toFailure(e);
         log("warn", "mailbox.provision.failed", { rootDomain, mailboxId, status: f.status, message: f.message });
         const error = classifyFailure("restore_rules", f);
@@ -160,7 +160,7 @@ export class MailboxRouting {
       await this.db.batch(
         made.map((m) => this.db.prepare("UPDATE mailboxes SET routing_rule_id = ? WHERE id = ?").bind(m.ruleId, m.mailboxId)),
       );
-      this.kv.put("ruleCount", count + made.length);
+      this.adjustCount(made.length);
     } catch (e) {
       for (const m of made) await this.deleteRuleQuietly(zoneId, m.ruleId);
       throw e;
@@ -208,11 +208,15 @@ export class MailboxRouting {
     }
   }
 
-  private async deleteRuleQuietly(zoneId: string, ruleId: string) {
+  /** Best-effort rollback of a rule this object just made; true when the rule is gone. */
+  private async deleteRuleQuietly(zoneId: string, ruleId: string): Promise<boolean> {
     try {
       await this.host.client().deleteRoutingRule(zoneId, ruleId);
+      return true;
     } catch (e) {
-      if (!isRuleNotFound(e)) log("error", "mailbox.rule.rollback_failed", { zoneId, ruleId, error: String(e) });
+      if (isRuleNotFound(e)) return true;
+      log("error", "mailbox.rule.rollback_failed", { zoneId, ruleId, error: String(e) });
+      return false;
     }
   }
 }

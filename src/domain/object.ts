@@ -5,6 +5,7 @@ import { CloudflareApiError } from "../cloudflare/errors";
 import type { CfCatchAllRule, CfZone } from "../cloudflare/types";
 import { loadConfig, type Config } from "../config";
 import type { Env } from "../env";
+import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { SerialQueue } from "../lib/serial";
 import { toDomainDTO, type DomainDTO } from "./dto";
@@ -29,7 +30,7 @@ import { MailboxRouting } from "./mailbox-routing";
 /** What the router receives over RPC: plain data, never a thrown custom error. */
 export type DomainResult =
   | { ok: true; domain: DomainDTO | null; created: boolean; changed: boolean }
-  | { ok: false; status: number; error: string; details: Record<string, unknown> };
+  | { ok: false; status: number; error: string; /** JSON text: keeps the RPC type flat. */ detailsJson: string };
 
 type Command =
   | { type: "BIND" }
@@ -450,8 +451,18 @@ export function failed(error: DomainError, extra: Record<string, unknown> = {}):
     ok: false,
     status: error.status,
     error: error.message,
-    details: { code: error.code, hint: error.hint, ...(error.cloudflareCode !== null ? { cloudflareCode: error.cloudflareCode } : {}), ...extra },
+    detailsJson: JSON.stringify({
+      code: error.code,
+      hint: error.hint,
+      ...(error.cloudflareCode !== null ? { cloudflareCode: error.cloudflareCode } : {}),
+      ...extra,
+    }),
   };
+}
+
+/** Router side: a failed object result becomes the API error it describes. */
+export function domainFailure(result: { status: number; error: string; detailsJson: string }): ApiError {
+  return new ApiError(result.status, result.error, JSON.parse(result.detailsJson));
 }
 
 export { HINTS };

@@ -11,7 +11,8 @@
  *    read when there is no text part, or the text found nothing and the HTML differs
  *    materially from it). The first source with a confident winner decides; `source` is
  *    "subject" only when the subject itself decided.
- * 2. Normalise: full-width ASCII (１２３４ → 1234, ： → :) and Unicode spaces to ASCII,
+ * 2. Normalise: full-width digits/letters and ：－＃＋％ to ASCII (１２３４ → 1234; CJK
+ *    punctuation like ，。（） is kept), Unicode spaces to ASCII,
  *    zero-width characters dropped, runs of spaces/blank lines collapsed.
  * 3. Candidates (valid code shape):
  *    - 4–8 ASCII digits, or 4–8 ASCII alphanumerics with ≥1 letter and ≥1 digit;
@@ -41,8 +42,9 @@
  *    | 6 digits / 5 digits / 8 digits                           | +20 / +5 / −10 |
  *    | alnum: 6 chars, letters all upper-case                   | +10, +10 |
  *    | alnum "word+digits" (SAVE20, iPhone15) or "20OFF"        | −60 |
- *    | keyword before, gap only linker words ("is", ":", "是", "は", "lautet", "est", …) | +170·w |
- *    | keyword before, other gap ≤ 60 chars                     | +(140 − gap)·w |
+ *    | keyword before, gap only linker words ("is", ":", "是", "は", "lautet", "est", …), | +170·w |
+ *    |   or a short clause "for/to/für/pour/para/для … :|is|lautet|是" or "(…):"   |        |
+ *    | keyword before, other gap ≤ 20 chars in the same sentence | +max(60, 120 − 3·gap)·w |
  *    | keyword before, gap ≤ 200 chars                          | +60·w |
  *    | keyword announces "below/following/如下/以下/ниже…" (≤ 300 chars) | ≥ +150·w |
  *    | keyword after ("482910 is your code"): linker / ≤ 40 / ≤ 80 | +150·w / +100·w / +50·w |
@@ -53,7 +55,7 @@
  *    | body token also present in the subject                   | +20 |
  *    | year 19xx/20xx: with a directly attached keyword / else  | −40 / −160 |
  *    | yyyymmdd-shaped 8 digits                                 | −80 |
- *    | reference word closer than any keyword (order, invoice, ref, tracking, ticket, account, ending in, phone, tel, 订单, 尾号, 注文番号, Bestellnummer, заказ, 주문번호…) | −200 |
+ *    | reference word attached (linker gap ≤ 30) and closer than any keyword (order, invoice, ref, tracking, ticket, account, ending in, phone, tel, 订单, 尾号, 注文番号, Bestellnummer, заказ, 주문번호…) | −200 |
  *    | promo words within ±50 chars (% off, discount, coupon, 优惠, クーポン, Rabatt, скидк…) | −150 |
  *    | inside a "backup/recovery codes" list                    | −250 |
  *
@@ -67,7 +69,8 @@
  *    non-overlapping code that also has a keyword; otherwise ambiguous → try the next
  *    source (from the subject) or give up (null).
  *
- * The subject needs a message-level verification context to win, as in the earlier rules.
+ * The subject needs a message-level verification context to win (as in the earlier rules)
+ * unless a strong keyword is directly attached to the code.
  */
 import { htmlToText } from "./html-to-text";
 
@@ -112,10 +115,9 @@ const STRONG_LATIN = [
   `(?:2|two)${S}step(?:${SP}verification)?${SP}codes?`,
   `(?:password${SP})?reset${SP}codes?`, `activation${SP}codes?`, `validation${SP}codes?`,
   `temporary${SP}(?:codes?|pins?|passcodes?)`, `verification${SP}pins?`, `security${SP}pins?`,
-  `enter${SP}(?:this|the|the${SP}following|following|your)${SP}codes?`,
-  `use${SP}(?:this|the|the${SP}following|following)${SP}codes?`,
-  // "your code", "your Instagram code", "your Apple ID code" (qualifiers checked later)
-  `your(?:\\s+[\\p{L}\\p{N}-]+){0,3}?\\s+codes?`,
+  `enter${SP}(?:this|the|the${SP}following|following|your)(?:${SP}[\\p{L}\\p{N}-]+){0,2}?${SP}codes?`,
+  `use${SP}(?:this|the|the${SP}following|following)(?:${SP}[\\p{L}\\p{N}-]+){0,2}?${SP}codes?`,
+  `(?:\\d|four|five|six|seven|eight)${S}digits?${SP}(?:codes?|pins?)`,
   `here(?:'s|’s|${SP}is)${SP}your${SP}codes?`,
   // de
   `best[äa]tigungs-?codes?`, `sicherheits-?codes?`, `verifizierungs-?codes?`,
@@ -146,6 +148,18 @@ const STRONG_LATIN = [
   `код(?:а)?${SP}подтверждения`, `проверочный${SP}код`, `код${SP}проверки`,
   `код${SP}безопасности`, `одноразовый${SP}(?:код|пароль)`, `код${SP}для${SP}входа`,
   `код${SP}верификации`, `код${SP}активации`, `код${SP}авторизации`,
+];
+
+/**
+ * "your code", "your Instagram code", "Ihr Code", "votre code", "ваш код" (qualifiers such
+ * as "your gift card code" are checked when collecting). A separate regex so that it does
+ * not hide an overlapping keyword ("Ваш код подтверждения", "il tuo codice di verifica").
+ */
+const YOUR_LATIN = [
+  `your(?:\\s+[\\p{L}\\p{N}-]+){0,3}?\\s+codes?`,
+  `(?:ihr|ihre|dein|deine|euer)(?:${SP}[\\p{L}-]+){0,2}?${SP}codes?`,
+  `(?:votre|ton)${SP}code`, `(?:tu|su)${SP}c[óo]digo`, `(?:seu|o${SP}seu)${SP}c[óo]digo`,
+  `(?:il${SP})?tuo${SP}codice`, `ваш${SP}код`, `твой${SP}код`,
 ];
 
 const STRONG_CJK = [
@@ -187,7 +201,7 @@ const NEG_LATIN = [
   `card`, `meeting${SP}id`, `webinar${SP}id`, `id`, `no\\.?`, `nr\\.?`, `n[º°]\\.?`,
   `number`, `phone`, `tel\\.?`, `telephone`, `call(?:${SP}us)?(?:${SP}at)?`, `mobile`,
   `cell`, `fax`, `hotline`, `whatsapp`, `ext\\.?`, `extension`, `version`, `build`,
-  `release`, `vol\\.?`, `issue`, `page`, `room`, `seat`, `gate`, `flight`, `unit`, `suite`,
+  `release`, `vol\\.?`, `issue`, `room`, `seat`, `gate`, `flight`, `unit`, `suite`,
   `apt\\.?`, `floor`, `pr`, `pull${SP}request`, `commit`,
   `bestellung`, `bestellnummer`, `rechnung(?:snummer)?`, `auftrag(?:snummer)?`,
   `sendungsnummer`, `kundennummer`, `telefon`, `commande`, `facture`, `r[ée]f[ée]rence`,
@@ -198,7 +212,7 @@ const NEG_LATIN = [
 const NEG_CJK = [
   "订单", "訂單", "单号", "單號", "运单", "運單", "快递", "快遞", "物流", "发票", "發票",
   "流水号", "流水號", "交易", "尾号", "尾號", "编号", "編號", "会员", "會員", "卡号", "卡號",
-  "电话", "電話", "手机", "手機", "客服", "热线", "熱線", "致电", "取件码", "取件碼", "提货码",
+  "末四碼", "末四码", "后四位", "後四位", "电话", "電話", "手机", "手機", "客服", "热线", "熱線", "致电", "取件码", "取件碼", "提货码",
   "提貨碼", "取货码", "优惠码", "優惠碼", "兑换码", "兌換碼", "折扣码", "邀请码", "邀請碼",
   "推荐码", "券码", "邮编", "郵編", "郵便番号", "注文番号", "注文", "お問い合わせ番号",
   "伝票番号", "追跡番号", "予約番号", "会員番号", "クーポンコード", "주문\\s?번호", "주문",
@@ -222,6 +236,7 @@ function keywordRe(latin: string[], cjk: string[], flags = "giu"): RegExp {
 }
 
 const STRONG_RE = keywordRe(STRONG_LATIN, STRONG_CJK);
+const YOUR_RE = keywordRe(YOUR_LATIN, []);
 const MEDIUM_RE = keywordRe(MEDIUM_LATIN, MEDIUM_CJK);
 const PIN_RE = /(?<![\p{L}\p{N}])PIN(?!\p{L})/gu; // case-sensitive: "pin" is also a verb
 const GENERIC_RE = keywordRe(GENERIC_LATIN, GENERIC_CJK);
@@ -243,7 +258,10 @@ const QUALIFIER_BEFORE_RE = new RegExp(
   "iu",
 );
 const QUALIFIER_AFTER_RE =
-  /^[\s-]*(?:promo\p{L}*|postal|de\s+(?:descuento|desconto|r[ée]duction|promo\p{L}*|rastreo|rastreamento|seguimiento|suivi|pedido|commande|barras|reserva|r[ée]servation|parrainage|cadeau|regalo|presente|indica[çc][ãa]o|referido|invitaci[óo]n|convite|bienvenue|cup[óo]n|cupom)|sconto|скидки|купона|товара|заказа|страны|города|region|du\s+pays)/iu;
+  /^[\s-]*(?:(?:review|reviews|editor|snippets?|samples?|quality|base|of conduct|blocks?|changes|coverage|owners|search|spaces|signing|generation|examples?|repository|repo)(?![\p{L}])|promo\p{L}*|postal|de\s+(?:descuento|desconto|r[ée]duction|promo\p{L}*|rastreo|rastreamento|seguimiento|suivi|pedido|commande|barras|reserva|r[ée]servation|parrainage|cadeau|regalo|presente|indica[çc][ãa]o|referido|invitaci[óo]n|convite|bienvenue|cup[óo]n|cupom)|sconto|скидки|купона|товара|заказа|страны|города|region|du\s+pays)/iu;
+
+const POSSESSIVE_RE = /^(?:your|ihre?|deine?|euer|votre|ton|tu|su|seu|o\s+seu|(?:il\s+)?tuo|ваш|твой)(?![\p{L}])/iu;
+const CODE_WORD_END_RE = /(?:codes?|c[óo]digo|codice|код)$/iu;
 
 /** Message-level hints that this is a sign-in/verification message. */
 const CONTEXT_RE = new RegExp(
@@ -265,7 +283,7 @@ const CONFIRM_WORD_RE = /confirm|bestätigung|確認|确认|confirmaci|confirma[
 const MEETING_WORD_RE = /pass|access|pin|パスコード|zugang|acc[èe]s|acess?o|доступ/iu;
 
 const FORWARD_RE =
-  /(?<![\p{L}])(?:below|following|underneath|unten|folgenden|ci-dessous|suivant|a continuación|siguiente|abaixo|seguinte|ниже|следующ)|下方|如下|以下|下記|下面|아래|다음/iu;
+  /(?<![\p{L}])(?:below|following|underneath|unten|folgenden|ci-dessous|suivant|a continuación|siguiente|abaixo|seguinte|ниже|следующ)|下方|如下|以下|下記|下面|次の|아래|다음/iu;
 
 const PROMO_RE =
   /(?:\d\s?%|(?<![\p{L}])(?:off|discount|coupon|promo\p{L}*|sale|save|redeem|voucher|free shipping|rabatt|gutschein|réduction|remise|descuento|cup[óo]n|cupom|desconto|oferta|offre|скидк\p{L}*|промокод\p{L}*|купон\p{L}*)(?![\p{L}]))|优惠|優惠|折扣|打折|满减|券|クーポン|割引|セール|할인|쿠폰|적립/iu;
@@ -273,7 +291,7 @@ const PROMO_RE =
 /** Words that may sit between a keyword and its code without weakening the link. */
 const LINKERS = new Set([
   "is", "are", "was", "will", "be", "it", "its", "it's", "here", "as", "follows", "below",
-  "following", "the", "your", "this", "a", "code", "number", "now", "please", "enter",
+  "following", "the", "your", "this", "code", "number", "now", "please", "enter",
   "ist", "lautet", "lauten", "est", "es", "é", "será", "sera", "son", "são", "lautet",
   "votre", "tu", "su", "seu", "sua", "il", "de", "du", "la", "le",
   "это", "является", "ваш",
@@ -282,8 +300,29 @@ const LINKERS = new Set([
 ]);
 const GAP_SPLIT_RE = /[\s\p{P}\p{S}]+/u;
 
-function isLinkerGap(gap: string): boolean {
+/** A sentence ends inside the gap ("… Node 20. See run 8291034"). */
+const SENTENCE_END_RE = /[.!?](?=\s)|[。！？]/;
+const BLANK_LINE_RE = /\n\s*\n/;
+/** "… code for the Microsoft account: ", "… Einmalcode für die Anmeldung lautet: " */
+const PREP_START_RE =
+  /^[\s,]*(?:(?:to|for|of|from|für|zur|zum|pour|de|du|para|per|для|от)(?![\p{L}])|用于|用於|の|で)/iu;
+const LINK_END_RE =
+  /(?:[:：]|(?<![\p{L}])(?:is|are|lautet|ist|est|es|é|è|será|sera|são|является))\s*$|(?:是|为|為|は)\s*$/iu;
+/** "… code (valid for 10 minutes): " */
+const PAREN_CLAUSE_RE = /^\s*[(（][^()（）]{0,40}[)）]\s*[:：]?\s*$/u;
+
+/**
+ * Does the gap between a keyword and a token tie them together?
+ * - only linker words and punctuation ("is", ":", "是", "は", "lautet", …), ≤ 40 chars;
+ * - or, for a keyword before the token, a short clause that ends with a colon and does
+ *   not cross a sentence end ("code to sign in to Linear: 4829-1630").
+ */
+function isLinkerGap(gap: string, keywordBefore: boolean): boolean {
   if (gap.length === 0) return true;
+  if (gap.length > 60 || SENTENCE_END_RE.test(gap)) return false;
+  if (keywordBefore && (PAREN_CLAUSE_RE.test(gap) || (PREP_START_RE.test(gap) && LINK_END_RE.test(gap)))) {
+    return true;
+  }
   if (gap.length > 40) return false;
   for (const w of gap.toLowerCase().split(GAP_SPLIT_RE)) {
     if (w !== "" && !LINKERS.has(w)) return false;
@@ -509,15 +548,21 @@ function findHits(text: string, ctx: Context): { hits: Hit[]; neg: NegHit[] } {
     QUALIFIER_BEFORE_RE.test(text.slice(Math.max(0, s - 30), s)) ||
     QUALIFIER_AFTER_RE.test(text.slice(e, e + 40));
 
+  // Spans of keywords demoted to reference numbers; weaker hits inside them are dropped.
+  const demoted: Array<{ start: number; end: number }> = [];
+  const insideDemoted = (s: number, e: number) => demoted.some((d) => s < d.end && e > d.start);
   const addStrongish = (m: RegExpExecArray, weight: number) => {
     const s = m.index;
     const e = s + m[0].length;
     const word = m[0];
-    if (ctx.booking && CONFIRM_WORD_RE.test(word)) return void neg.push({ start: s, end: e, list: false });
-    if (ctx.meeting && MEETING_WORD_RE.test(word)) return void neg.push({ start: s, end: e, list: false });
-    if (/^your/i.test(word)) {
+    if ((ctx.booking && CONFIRM_WORD_RE.test(word)) || (ctx.meeting && MEETING_WORD_RE.test(word))) {
+      if (demoted.length < MAX_HITS) demoted.push({ start: s, end: e });
+      return void neg.push({ start: s, end: e, list: false });
+    }
+    const possessive = POSSESSIVE_RE.exec(word);
+    if (possessive) {
       // "your <x> code": drop when one of the inner words is a qualifier (gift, promo…).
-      const inner = word.replace(/^your/i, "").replace(/codes?$/i, "");
+      const inner = word.slice(possessive[0].length).replace(CODE_WORD_END_RE, "");
       if (inner.trim() !== "" && QUALIFIER_BEFORE_RE.test(inner.trimEnd() + " ")) return;
       if (QUALIFIER_AFTER_RE.test(text.slice(e, e + 40))) return;
     }
@@ -525,16 +570,18 @@ function findHits(text: string, ctx: Context): { hits: Hit[]; neg: NegHit[] } {
   };
 
   collect(STRONG_RE, text, (m) => addStrongish(m, 1));
+  collect(YOUR_RE, text, (m) => addStrongish(m, 1));
   collect(MEDIUM_RE, text, (m) => addStrongish(m, 0.75));
   collect(PIN_RE, text, (m) => addStrongish(m, 0.75));
   const gw = ctx.verification ? 0.6 : 0.35;
   collect(GENERIC_RE, text, (m) => {
     const s = m.index;
     const e = s + m[0].length;
-    if (qualified(s, e)) return;
+    if (qualified(s, e) || insideDemoted(s, e)) return;
     hits.push({ start: s, end: e, weight: gw, verbOnly: false, forward: forwardAt(s, e) });
   });
   collect(VERB_RE, text, (m) => {
+    if (insideDemoted(m.index, m.index + m[0].length)) return;
     hits.push({ start: m.index, end: m.index + m[0].length, weight: 0.6, verbOnly: true, forward: false });
   });
   collect(NEG_RE, text, (m) => neg.push({ start: m.index, end: m.index + m[0].length, list: false }));
@@ -598,24 +645,25 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
     return false;
   };
 
-  const best = new Map<string, { score: number; cand: Candidate }>();
+  const best = new Map<string, { score: number; cand: Candidate; strongDirect: boolean }>();
   for (const c of cands) {
     // Keyword bonus: the nearest hits on each side (bounded), best one wins.
     const idx = lowerBound(hits, c.end);
     let bonus = 0;
     let direct = false;
+    let strongDirect = false;
     let posGapBefore = Infinity;
     for (let i = idx - 1, seen = 0; i >= 0 && seen < 24; i--, seen++) {
       const h = hits[i]!;
       if (h.end > c.start) continue; // overlaps the token
       const gap = c.start - h.end;
       if (gap > 300) break;
-      const linker = gap <= 40 && isLinkerGap(text.slice(h.end, c.start));
+      const gapText = gap <= 60 ? text.slice(h.end, c.start) : "";
+      const linker = gap <= 60 && isLinkerGap(gapText, true);
       let b = 0;
-      if (h.verbOnly) {
-        if (linker) b = 170;
-      } else if (linker) b = 170;
-      else if (gap <= 60) b = 140 - gap;
+      if (linker) b = 170;
+      else if (h.verbOnly) b = 0;
+      else if (gap <= 20 && !SENTENCE_END_RE.test(gapText)) b = Math.max(60, 120 - 3 * gap);
       else if (gap <= 200) b = 60;
       if (h.forward && !h.verbOnly) b = Math.max(b, 150);
       if (b === 0) continue;
@@ -625,13 +673,17 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
       if (b > bonus) {
         bonus = b;
         direct = linker;
+        strongDirect = linker && h.weight >= 1;
       }
     }
     for (let i = idx, seen = 0; i < hits.length && seen < 12; i++, seen++) {
       const h = hits[i]!;
       const gap = h.start - c.end;
       if (gap > 80) break;
-      const linker = gap <= 40 && isLinkerGap(text.slice(c.end, h.start));
+      const gapText = text.slice(c.end, h.start);
+      // A keyword after the token only refers back to it within the same sentence.
+      if (SENTENCE_END_RE.test(gapText) || BLANK_LINE_RE.test(gapText)) continue;
+      const linker = isLinkerGap(gapText, false);
       let b = linker ? 150 : h.verbOnly ? 0 : gap <= 40 ? 100 : 50;
       if (b === 0) continue;
       if (gap > 0 && blocked(c.end, h.start, c)) b *= 0.4;
@@ -639,6 +691,7 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
       if (b > bonus) {
         bonus = b;
         direct = linker;
+        strongDirect = linker && h.weight >= 1;
       }
     }
     if (bonus <= 0) continue;
@@ -672,7 +725,7 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
         if (gap > 500) break;
         continue;
       }
-      if (gap < posGapBefore) {
+      if (gap < posGapBefore && isLinkerGap(text.slice(h.end, c.start), true)) {
         score -= 200;
         break;
       }
@@ -689,10 +742,11 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
     if (opts.ctx.verification) score += 20;
 
     const prev = best.get(c.code);
-    if (!prev || score > prev.score) best.set(c.code, { score, cand: c });
+    if (!prev || score > prev.score) best.set(c.code, { score, cand: c, strongDirect });
   }
 
-  let top: { score: number; cand: Candidate } | undefined;
+  if ((globalThis as any).__VDEBUG) console.log([...best.entries()].map(([k, v]) => `${k}:${v.score}`).join(" "), "|", text.slice(0, 60).replace(/\n/g, " "));
+  let top: { score: number; cand: Candidate; strongDirect: boolean } | undefined;
   for (const v of best.values()) if (!top || v.score > top.score) top = v;
   if (!top || top.score < THRESHOLD) return { kind: "none", codes };
   let second = -Infinity;
@@ -702,7 +756,10 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
     if (v.score > second) second = v.score;
   }
   if (top.score - second < MARGIN) return { kind: "ambiguous", codes };
-  if (opts.isSubject && !opts.ctx.verification) return { kind: "none", codes };
+  // A subject needs a verification context in the message, or a strong keyword right
+  // next to the code ("Your code: 482910" alone is not enough context; "Slack
+  // confirmation code: 482-913" is).
+  if (opts.isSubject && !opts.ctx.verification && !top.strongDirect) return { kind: "none", codes };
   return { kind: "match", code: top.cand.code, codes };
 }
 
@@ -710,7 +767,9 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
 // Normalisation and the public entry point.
 // ---------------------------------------------------------------------------------------
 
-const WIDE_RE = /[\uFF01-\uFF5E\u3000\u00A0\u2000-\u200A\u202F\u205F]/g;
+// Full-width digits/letters and the few full-width signs that matter for the number
+// checks (： － ＃ ＋ ％). CJK punctuation such as ，。（） stays: "482019，30分钟" is not 482,019.
+const WIDE_RE = /[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A\uFF1A\uFF0D\uFF03\uFF0B\uFF05\u3000\u00A0\u2000-\u200A\u202F\u205F]/g;
 const INVISIBLE_RE = /[\u200B-\u200D\u2060\uFEFF\u00AD\u034F]/g;
 
 function normalise(s: string, max: number): string {

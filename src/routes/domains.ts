@@ -5,7 +5,7 @@ import type { CfZone } from "../cloudflare/types";
 import { rowToDomainDTO, type DomainRow } from "../domain/dto";
 import { classifyFailure } from "../domain/errors";
 import { classifyApex } from "../domain/names";
-import type { DomainResult } from "../domain/object";
+import { domainFailure, type DomainResult } from "../domain/object";
 import { domainStub } from "../domain/stub";
 import { ApiError, notFound } from "../lib/errors";
 import { json, readJson } from "../lib/http";
@@ -13,7 +13,7 @@ import { route, type AuthedContext } from "./define";
 import { isId, withDomainAlias } from "./schemas";
 
 function answer(result: DomainResult, okStatus?: number): Response {
-  if (!result.ok) throw new ApiError(result.status, result.error, result.details);
+  if (!result.ok) throw domainFailure(result);
   if (okStatus === 204) return new Response(null, { status: 204 });
   return json(result.domain, { status: okStatus ?? (result.created ? 201 : 200) });
 }

@@ -1,8 +1,9 @@
 import type { RouteDef } from "./define";
 import { authRoutes } from "./auth";
 import { domainRoutes } from "./domains";
+import { mailboxRoutes } from "./mailboxes";
 import { metaRoutes } from "./meta";
 import { userRoutes } from "./users";
 
 /** The route table: every route with its access level, in one place. */
-export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes, ...domainRoutes];
+export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes, ...domainRoutes, ...mailboxRoutes];

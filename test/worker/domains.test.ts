@@ -1,5 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { DomainObject } from "../../src/domain/object";
 import { beforeEach, describe, expect, it } from "vitest";
 import { api, cfCalls, simZone, domainObject, FULL_PERMISSIONS, makeUser, resetCloudflare, sim, SIM_ACCOUNT, SIM_TOKEN, type Caller } from "./helpers";
 
@@ -138,7 +139,7 @@ describe("runInDurableObject", () => {
   it("persists the machine snapshot", async () => {
     await bind("persist.com");
     await runInDurableObject(domainObject("persist.com"), async (instance) => {
-      const snap = await instance.inspect();
+      const snap = await (instance as DomainObject).inspect();
       expect(snap?.value).toBe("pending");
       expect(snap?.context.zoneId).toMatch(/^[0-9a-f]{32}$/);
     });

@@ -114,3 +114,11 @@ export async function api(method: string, path: string, opts: CallOptions = {}):
 export function domainObject(root: string) {
   return env.DOMAINS.get(env.DOMAINS.idFromName(root));
 }
+
+/** An active domain, enabled from the catalog (zone created in the simulator as if in the dashboard). */
+export async function activeDomain(adminKey: string, name: string): Promise<{ id: string; zoneId: string }> {
+  const zone = await sim.createZone(name, "active");
+  const res = await api("POST", "/api/domains", { key: adminKey, body: { mailDomain: name, zoneId: zone.id } });
+  if (res.status !== 201) throw new Error(`enable ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.id, zoneId: zone.id };
+}
