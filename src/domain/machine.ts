@@ -60,7 +60,7 @@ export interface DomainContext {
   /** The operation the host must perform next; null when settled. */
   op: Op | null;
   /** The user command the current chain of operations serves, and the state it started from. */
-  command: { type: CommandType; from: MachineState; zoneCreated: boolean } | null;
+  command: { type: CommandType; from: MachineState; zoneCreated: boolean; prior?: Prior } | null;
   outcome: Outcome | null;
   retryCount: number;
   transientFailures: number;
@@ -76,6 +76,12 @@ export interface DomainContext {
   disabledAt: number | null;
   deletedAt: number | null;
 }
+
+/** What a command changed when it started, put back when it fails without changing the domain. */
+export type Prior = Pick<
+  DomainContext,
+  "domainId" | "zoneId" | "nameServers" | "cloudflareStatus" | "bindingSource" | "createdAt" | "nextRetryAt" | "retryOp" | "retryCount" | "transientFailures"
+>;
 
 export interface Policy {
   retryBaseSeconds: number;
@@ -177,10 +183,29 @@ const pendingError = (): DomainError => ({
   cloudflareCode: null,
 });
 
+const priorOf = (ctx: DomainContext): Prior => ({
+  domainId: ctx.domainId,
+  zoneId: ctx.zoneId,
+  nameServers: ctx.nameServers,
+  cloudflareStatus: ctx.cloudflareStatus,
+  bindingSource: ctx.bindingSource,
+  createdAt: ctx.createdAt,
+  nextRetryAt: ctx.nextRetryAt,
+  retryOp: ctx.retryOp,
+  retryCount: ctx.retryCount,
+  transientFailures: ctx.transientFailures,
+});
+
+/** The automatic retry schedule the command's start reset. */
+const priorSchedule = (ctx: DomainContext): Partial<DomainContext> => {
+  const p = ctx.command?.prior;
+  return p ? { nextRetryAt: p.nextRetryAt, retryOp: p.retryOp, retryCount: p.retryCount, transientFailures: p.transientFailures } : {};
+};
+
 function startCommand(ctx: DomainContext, type: CommandType, op: Op | null, now: number): Partial<DomainContext> {
   return {
     op,
-    command: { type, from: ctx.resting, zoneCreated: false },
+    command: { type, from: ctx.resting, zoneCreated: false, prior: priorOf(ctx) },
     outcome: null,
     updatedAt: now,
     // A person acting resets the automatic retry schedule.
@@ -193,6 +218,21 @@ function startCommand(ctx: DomainContext, type: CommandType, op: Op | null, now:
 type E<T extends DomainEvent["type"]> = Extract<DomainEvent, { type: T }>;
 
 const fromState = (ctx: DomainContext): MachineState => ctx.command?.from ?? ctx.resting;
+
+/** The operation each result event answers. */
+const RESULT_OF: Partial<Record<DomainEvent["type"], OpKind>> = {
+  ZONE_CREATED: "create_zone",
+  ZONE_FOUND: "find_zone",
+  ZONE_CHECKED: "check_zone",
+  ROUTING_ENABLED: "enable_routing",
+  ZONE_DELETED: "delete_zone",
+  CATCH_ALL_READ: "read_catch_all",
+  CATCH_ALL_WRITTEN: "write_catch_all",
+  RULES_RESTORED: "restore_rules",
+  CATCH_ALL_RESTORED: "restore_catch_all",
+};
+/** Ignored: a result for an operation that is not in flight (duplicate delivery, replay, host bug). */
+const STRAY = { guard: "stray" } as const;
 const failure = (e: DomainEvent) => (e as E<"CF_FAILED">).failure;
 
 export const domainMachine = setup({
@@ -204,6 +244,8 @@ export const domainMachine = setup({
   guards: {
     // The runtime decides when an alarm is due; an alarm with nothing scheduled does nothing.
     alarmDue: ({ context }) => context.op !== null || context.nextRetryAt !== null,
+    stray: ({ context, event }) =>
+      event.type === "CF_FAILED" ? context.op === null : context.op?.kind !== RESULT_OF[event.type],
     hasZone: ({ context }) => context.zoneId !== null,
     catchAllOn: ({ context }) => context.catchAll.enabled,
     hasSnapshot: ({ context }) => context.catchAll.snapshot !== null,
@@ -242,12 +284,17 @@ export const domainMachine = setup({
     startBind: assign(({ context, event }) => {
       const e = event as E<"BIND">;
       const fresh = context.domainId === null;
+      // A record without a zone id got there through an uncertain create: look the zone up first.
+      const op: Op = context.zoneId
+        ? { kind: "check_zone" }
+        : context.resting === "none" || context.resting === "deleted"
+          ? { kind: "create_zone" }
+          : { kind: "find_zone" };
       return {
-        ...startCommand(context, "BIND", null, e.now),
+        ...startCommand(context, "BIND", op, e.now),
         domainId: context.domainId ?? e.domainId,
         createdAt: fresh ? e.now : context.createdAt,
         bindingSource: context.zoneId ? (context.bindingSource ?? "project_bind") : "project_bind",
-        op: context.zoneId ? { kind: "check_zone" as const } : { kind: "create_zone" as const },
       };
     }),
     startEnable: assign(({ context, event }) => {
@@ -320,20 +367,25 @@ export const domainMachine = setup({
       ...schedule(context, event, { kind: "check_zone" }),
       updatedAt: event.now,
     })),
-    zoneGaveUp: assign(({ context, event }) => ({
-      ...settled(context, false, null),
-      lastError: {
+    zoneGaveUp: assign(({ context, event }) => {
+      const error: DomainError = {
         status: 409,
         message: "Zone was not activated within 28 days",
         code: "zone_not_activated",
         hint: HINTS.zone_not_activated,
         retryable: false,
         cloudflareCode: null,
-      },
-      nextRetryAt: null,
-      retryOp: null,
-      updatedAt: event.now,
-    })),
+      };
+      return {
+        ...settled(context, false, error),
+        lastError: error,
+        // The next manual retry or bind starts a new 28-day window.
+        pendingSince: null,
+        nextRetryAt: null,
+        retryOp: null,
+        updatedAt: event.now,
+      };
+    }),
     zoneUnusable: assign(({ context, event }) => {
       const zone = (event as E<"ZONE_CHECKED">).zone;
       const error: DomainError = {
@@ -355,7 +407,8 @@ export const domainMachine = setup({
         retryable: false,
         cloudflareCode: null,
       };
-      return { ...settled(context, false, error), updatedAt: event.now };
+      // The refused zone must not stick: put back what the ENABLE changed.
+      return { ...settled(context, false, error), ...(context.command?.prior ?? {}), resting: fromState(context), updatedAt: event.now };
     }),
     routingEnabled: assign(({ context, event }) => ({
       ...settled(context, true, null),
@@ -388,6 +441,7 @@ export const domainMachine = setup({
     rolledBack: assign(({ context, event }) => ({
       // The bind failed after its zone was created and the zone is gone again: no record remains.
       ...settled(context, false, context.lastError),
+      resting: fromState(context),
       zoneId: null,
       nameServers: [],
       cloudflareStatus: null,
@@ -421,7 +475,7 @@ export const domainMachine = setup({
     /** A permanent failure that leaves the domain unchanged (the command simply failed). */
     commandFailed: assign(({ context, event }) => {
       const error = classifyFailure(context.op!.kind, failure(event));
-      return { ...settled(context, false, error), lastError: error, updatedAt: event.now };
+      return { ...settled(context, false, error), ...priorSchedule(context), resting: fromState(context), lastError: error, updatedAt: event.now };
     }),
     /** A permanent failure: the domain needs an operator. */
     provisioningFailed: assign(({ context, event }) => {
@@ -456,35 +510,41 @@ export const domainMachine = setup({
   // Results of Cloudflare operations are handled the same way in every state; the target state
   // is chosen by guards on the operation and the failure.
   on: {
-    ZONE_CREATED: { target: ".routing", actions: "zoneArrived" },
+    ZONE_CREATED: [STRAY, { target: ".routing", actions: "zoneArrived" }],
     ZONE_FOUND: [
+      STRAY,
       { guard: "foundZone", target: ".routing", actions: "zoneArrived" },
       { actions: "createAgain" },
     ],
     ZONE_CHECKED: [
+      STRAY,
       { guard: { type: "commandIs", params: { type: "ENABLE" } }, target: ".checkCatalog" },
       { target: ".checkZone" },
     ],
-    ROUTING_ENABLED: { target: ".active", actions: "routingEnabled" },
+    ROUTING_ENABLED: [STRAY, { target: ".active", actions: "routingEnabled" }],
     ZONE_DELETED: [
+      STRAY,
       { guard: "deleteForRollback", target: ".rollback" },
       { target: ".deleted", actions: "zoneDeleted" },
     ],
-    CATCH_ALL_READ: { actions: "snapshotTaken" },
-    CATCH_ALL_WRITTEN: { actions: "catchAllOn" },
-    RULES_RESTORED: { actions: "restoreCatchAll" },
+    CATCH_ALL_READ: [STRAY, { actions: "snapshotTaken" }],
+    CATCH_ALL_WRITTEN: [STRAY, { actions: "catchAllOn" }],
+    RULES_RESTORED: [STRAY, { actions: "restoreCatchAll" }],
     CATCH_ALL_RESTORED: [
+      STRAY,
       { guard: { type: "commandIs", params: { type: "DISABLE" } }, target: ".disabled", actions: ["catchAllOff", "becomeDisabled"] },
       { actions: "catchAllOff" },
     ],
     CF_FAILED: [
+      STRAY,
       { guard: { type: "opIs", params: { kind: "delete_zone" } }, target: ".deleteFailed" },
       { guard: "failedAuthOnNewZone", actions: "startRollback" },
       { guard: { type: "opIs", params: { kind: "create_zone" } }, target: ".createFailed" },
       { guard: "failedTransient", target: ".transientFailure" },
+      // A catch-all/rules call that fails permanently fails its command; it never moves the domain.
+      { guard: "catchAllOp", actions: "commandFailed" },
       { guard: "failedPending", target: ".pending", actions: "pendingAgain" },
       { guard: { type: "opIs", params: { kind: "check_zone" } }, target: ".checkFailed" },
-      { guard: "catchAllOp", actions: "commandFailed" },
       { target: ".provisioning_error", actions: "provisioningFailed" },
     ],
   },

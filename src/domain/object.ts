@@ -374,6 +374,8 @@ export class DomainObject extends DurableObject<Env> {
     const s = this.snapshot!;
     const dto = toDomainDTO(s.value as MachineState, s.context);
     if (!dto) {
+      // Back to `none` (a bind rolled back): the record written mid-bind must not survive.
+      if (s.context.domainId) await this.env.DB.prepare("DELETE FROM domains WHERE id = ?").bind(s.context.domainId).run();
       this.dirty = false;
       return;
     }
