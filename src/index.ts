@@ -1,5 +1,6 @@
 import type { Env } from "./env";
 import { runHousekeeping } from "./cron";
+import { receiveMessage } from "./mail/inbound";
 import { handleFetch } from "./router";
 
 export { DomainObject } from "./domain/object";
@@ -8,6 +9,9 @@ export { CloudflareGate } from "./cloudflare/gate";
 export default {
   fetch(request, env, ctx) {
     return handleFetch(request, env, ctx);
+  },
+  async email(message, env) {
+    await receiveMessage(message, env);
   },
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(runHousekeeping(env));

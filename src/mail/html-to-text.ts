@@ -14,7 +14,7 @@
  *   a space, everything else (span, a, b, …) joins inline;
  * - decodes entities: common named ones (incl. accented Latin letters) and numeric ones;
  * - source whitespace collapses like a browser would; each output line is trimmed and
- *   blank lines are collapsed to at most one. Zero-width padding (ZWNJ, ZWSP, soft
+ *   blank lines are collapsed to at most one (only `<br><br>` produces a blank line). Zero-width padding (ZWNJ, ZWSP, soft
  *   hyphen, U+034F that marketing preheaders use) is removed.
  *
  * Not a goal: CSS (`display:none` text stays), `<pre>` whitespace, image alt text.
@@ -99,76 +99,120 @@ function isHtmlSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 12 || c === 13;
 }
 
-/** Cached `</name` finders for skipped elements (no quantifiers → linear). */
-const closeFinders = new Map<string, RegExp>();
-function findClose(html: string, from: number, name: string): number {
-  let re = closeFinders.get(name);
+const closeSources = new Map<string, RegExp>();
+function closeRe(name: string): RegExp {
+  let re = closeSources.get(name);
   if (!re) {
     re = new RegExp(`</${name}(?![A-Za-z0-9:_-])`, "gi");
-    closeFinders.set(name, re);
+    closeSources.set(name, re);
   }
-  re.lastIndex = from;
-  const m = re.exec(html);
-  return m ? m.index : -1;
+  return re;
 }
-
 const BODY_OPEN_RE = /<body(?![A-Za-z0-9:_-])/gi;
 
+/**
+ * A forward-only search that remembers its last answer. Callers ask with non-decreasing
+ * `from`, so a miss (or a hit further ahead) is reused instead of rescanning — this keeps
+ * inputs like 100 000 unclosed `<head>` tags linear.
+ */
+function memoSearch(html: string, re: RegExp): (from: number) => number {
+  let lastFrom = -1;
+  let lastAt = -1;
+  return (from) => {
+    if (lastFrom !== -1 && from >= lastFrom && (lastAt === -1 || lastAt >= from)) return lastAt;
+    re.lastIndex = from;
+    const m = re.exec(html);
+    lastFrom = from;
+    lastAt = m ? m.index : -1;
+    return lastAt;
+  };
+}
+
 // Source whitespace (incl. newlines) collapses to one space, as in a browser.
-const SOURCE_WS_RE = /[ \t\n\r\f]+/g;
+const SOURCE_WS_RE = /[ \t\n\r\f]{2,}|[\t\n\r\f]/g; // a lone space stays as is (fast path)
 // Whitespace-like characters on an output line: spaces, tabs, NBSP and the Unicode spaces.
-const LINE_WS_RE = /[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+/g;
+const LINE_WS_RE =
+  /[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
 // Invisible padding that carries no text.
 const INVISIBLE_RE = /[\u200b-\u200d\u2060\ufeff\u00ad\u034f\u180e]/g;
 const NON_SPACE_RE = /[^\s\u200b-\u200d\u2060\ufeff\u00ad\u034f\u180e]/;
 
-export function htmlToText(html: string): string {
+export interface HtmlToTextOptions {
+  /**
+   * Stop converting once roughly this many characters of text have been produced (the
+   * result may be slightly longer; it is not cut). Lets callers that only look at the
+   * beginning of a message skip the rest of a huge HTML body.
+   */
+  maxLength?: number;
+}
+
+export function htmlToText(html: string, options: HtmlToTextOptions = {}): string {
   const n = html.length;
   const out: string[] = [];
+  const maxLength = options.maxLength ?? Infinity;
+  let produced = 0;
   // A quote only opens an attribute value if a matching quote exists later; knowing the
   // last position of each quote lets us fall back without rescanning (keeps it linear).
   const lastDq = html.lastIndexOf('"');
   const lastSq = html.lastIndexOf("'");
-  let i = 0;
+  const finders = new Map<string, (from: number) => number>();
+  const findClose = (name: string, from: number) => {
+    let f = finders.get(name);
+    if (!f) {
+      f = memoSearch(html, closeRe(name));
+      finders.set(name, f);
+    }
+    return f(from);
+  };
+  const findBody = memoSearch(html, BODY_OPEN_RE);
+
+  let i = 0; // start of pending text
+  let searchFrom = 0; // where to look for the next '<'
   // Consecutive block boundaries produce one line break; <br> always breaks.
   let atLineStart = true;
   const blockBreak = () => {
     if (!atLineStart) out.push("\n");
     atLineStart = true;
   };
+  const flushText = (end: number) => {
+    if (end <= i) return;
+    const seg = decodeEntities(html.slice(i, end).replace(SOURCE_WS_RE, " "));
+    out.push(seg);
+    produced += seg.length;
+    if (NON_SPACE_RE.test(seg)) atLineStart = seg.endsWith("\n");
+  };
 
-  while (i < n) {
-    const lt = html.indexOf("<", i);
-    const textEnd = lt === -1 ? n : lt;
-    if (textEnd > i) {
-      const seg = decodeEntities(html.slice(i, textEnd).replace(SOURCE_WS_RE, " "));
-      out.push(seg);
-      if (NON_SPACE_RE.test(seg)) atLineStart = seg.endsWith("\n");
+  while (i < n && produced < maxLength) {
+    const lt = html.indexOf("<", searchFrom);
+    if (lt === -1) {
+      flushText(n);
+      break;
     }
-    if (lt === -1) break;
-
     const c1 = html.charCodeAt(lt + 1);
+    const closing = c1 === 47; /* / */
+    const nameStart = closing ? lt + 2 : lt + 1;
+    if (c1 !== 33 && c1 !== 63 && !isAsciiLetter(html.charCodeAt(nameStart))) {
+      searchFrom = lt + 1; // "a < b", "<3": a literal less-than sign stays in the text
+      continue;
+    }
+    flushText(lt);
+    searchFrom = lt; // reset below together with i
+
     if (c1 === 33 /* ! */ || c1 === 63 /* ? */) {
       if (html.startsWith("<!--", lt)) {
         const end = html.indexOf("-->", lt + 4);
-        i = end === -1 ? n : end + 3;
+        i = searchFrom = end === -1 ? n : end + 3;
       } else {
         const end = html.indexOf(">", lt + 2);
-        i = end === -1 ? n : end + 1;
+        i = searchFrom = end === -1 ? n : end + 1;
       }
       continue;
     }
 
-    const closing = c1 === 47; /* / */
-    const nameStart = closing ? lt + 2 : lt + 1;
-    if (!isAsciiLetter(html.charCodeAt(nameStart))) {
-      out.push("<"); // "a < b", "<3": a literal less-than sign
-      i = lt + 1;
-      continue;
-    }
     let j = nameStart + 1;
     while (j < n && isTagNameChar(html.charCodeAt(j))) j++;
-    const name = html.slice(nameStart, j).toLowerCase();
+    // Every name we act on is ≤ 10 characters; longer ones (custom elements) are inline.
+    const name = j - nameStart <= 10 ? html.slice(nameStart, j).toLowerCase() : "";
 
     // Find the end of the tag, honouring quoted attribute values.
     let k = j;
@@ -197,27 +241,26 @@ export function htmlToText(html: string): string {
       k++;
     }
     if (tagEnd === -1) break; // unterminated tag: nothing renders after it
-    i = tagEnd + 1;
+    i = searchFrom = tagEnd + 1;
 
     if (!closing && SKIP_CONTENT.has(name)) {
       if (html.charCodeAt(tagEnd - 1) === 47 /* self-closing */) continue;
-      let close = findClose(html, i, name);
+      let close = findClose(name, i);
       if (name === "head") {
         // A missing </head> ends at <body>; with neither we keep the content.
-        BODY_OPEN_RE.lastIndex = i;
-        const body = BODY_OPEN_RE.exec(html);
-        if (body && (close === -1 || body.index < close)) close = body.index;
+        const body = findBody(i);
+        if (body !== -1 && (close === -1 || body < close)) close = body;
         if (close === -1) continue;
       }
       if (close === -1) {
-        i = n; // unclosed <script>/<style> swallows the rest, as in a browser
+        i = searchFrom = n; // unclosed <script>/<style> swallows the rest, as in a browser
         continue;
       }
       if (html.charCodeAt(close + 1) === 47) {
         const gt = html.indexOf(">", close);
-        i = gt === -1 ? n : gt + 1;
+        i = searchFrom = gt === -1 ? n : gt + 1;
       } else {
-        i = close; // stopped at <body>: let the main loop handle it
+        i = searchFrom = close; // stopped at <body>: let the main loop handle it
       }
       continue;
     }
@@ -234,19 +277,11 @@ export function htmlToText(html: string): string {
 
 /** Collapse whitespace per line, trim lines, keep at most one blank line in a row. */
 function tidy(s: string): string {
-  const lines = s.replace(INVISIBLE_RE, "").split(/\r\n?|\n/);
-  const kept: string[] = [];
-  let blank = true; // suppress leading blank lines
-  for (const raw of lines) {
-    const line = raw.replace(LINE_WS_RE, " ").trim();
-    if (line === "") {
-      if (!blank) kept.push("");
-      blank = true;
-    } else {
-      kept.push(line);
-      blank = false;
-    }
-  }
-  while (kept.length > 0 && kept[kept.length - 1] === "") kept.pop();
-  return kept.join("\n");
+  return s
+    .replace(INVISIBLE_RE, "")
+    .replace(/\r\n?/g, "\n")
+    .replace(LINE_WS_RE, " ")
+    .replace(/ ?\n ?/g, "\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
 }

@@ -1,76 +1,81 @@
 /**
  * Rule-based verification-code extraction (SPEC §6.1, `method: "rules"`).
  *
- * Pure and dependency-free; runs on every inbound message inside the Worker, so every
- * step is linear in the scanned text and the scanned text is capped (subject 2 KB, each
- * body part 64 KB of text, HTML 256 KB before conversion). No regex here has nested
- * unbounded quantifiers; per-candidate checks look at fixed-size windows.
+ * Pure and dependency-free. It runs on every inbound message inside the Worker, so all
+ * work is bounded: the subject is read up to 2 KB, each body part up to 64 KB of text
+ * (HTML conversion reads at most 256 KB of markup and stops after 64 KB of text), at most
+ * 200 candidate tokens per part are considered, and every per-candidate check looks at
+ * a fixed-size window. No regex has nested unbounded quantifiers.
  *
  * ## Pipeline
- * 1. Sources in order: subject → text body → HTML converted to text (the HTML is only
- *    read when there is no text part, or the text found nothing and the HTML differs
- *    materially from it). The first source with a confident winner decides; `source` is
- *    "subject" only when the subject itself decided.
- * 2. Normalise: full-width digits/letters and ：－＃＋％ to ASCII (１２３４ → 1234; CJK
- *    punctuation like ，。（） is kept), Unicode spaces to ASCII,
- *    zero-width characters dropped, runs of spaces/blank lines collapsed.
+ * 1. Sources in order: subject → text body → HTML converted to text (only when there is
+ *    no text part, or the text found nothing and the HTML says something the text does
+ *    not). The first source with a confident winner decides; `source` is "subject" only
+ *    when the subject itself decided.
+ * 2. Normalise: full-width digits/letters and ：－＃＋％ become ASCII (１２３４ → 1234; CJK
+ *    punctuation such as ，。（） is kept), Unicode spaces become spaces, zero-width
+ *    characters are dropped, runs of spaces and blank lines are collapsed.
  * 3. Candidates (valid code shape):
- *    - 4–8 ASCII digits, or 4–8 ASCII alphanumerics with ≥1 letter and ≥1 digit;
+ *    - 4–8 ASCII digits, or 4–8 ASCII alphanumerics with ≥ 1 letter and ≥ 1 digit;
  *    - two groups of 3+3 or 4+4 joined by one hyphen ("482-913", "ABC-123", "7QX2-9KLM")
- *      or, for digit groups only, one space ("123 456", "4821 9305");
+ *      or, for digit groups only, by one space ("123 456", "4821 9305");
  *    - 4–8 single digits separated by single spaces ("4 8 2 9 1 3", HTML digit boxes).
- *    **Decision:** grouped/spaced codes are returned with the separators removed
- *    ("482-913" → "482913") since that is what a code input accepts; letter case is kept.
- * 4. Keywords, found with a handful of alternation regexes (EN, zh-Hans/zh-Hant, ja, ko,
- *    de, fr, es, pt, it, nl, ru, tr), in tiers:
- *    - strong ("verification code", "OTP", "验证码", "認証コード", "인증번호",
- *      "Bestätigungscode", "code de vérification", "código de verificação",
- *      "код подтверждения", "your … code", "enter this code", …) weight 1.0;
- *    - medium ("PIN", "access code", "2FA", "two-factor", …) 0.75;
- *    - generic ("code", "código", "код", "コード", "코드") 0.6 with a verification context
- *      in the message, else 0.35; dropped when qualified as promo/discount/coupon/gift/
- *      zip/postal/area/QR/tracking/error/… ("promo code", "código postal", "クーポンコード");
- *    - verb ("verify", "sign in", "验证", "認証", …) 0.6, only when directly attached.
- *    "confirmation code" in a booking/reservation/flight message and "passcode"/"access
- *    code"/"PIN" in a meeting invite are treated as reference numbers, not keywords.
- *    "backup/recovery codes" mark the following lines as a code list (penalised).
- * 5. Score each candidate near a keyword (no keyword ⇒ never a code):
+ *    Decision: grouped/spaced codes are returned without separators ("482-913" →
+ *    "482913"), which is what code inputs accept; letter case is kept as written.
+ * 4. Keywords, in tiers with a weight w (EN, zh-Hans/zh-Hant, ja, ko, de, fr, es, pt, it,
+ *    nl, ru, tr):
+ *    - strong, w = 1: "verification code", "OTP", "one-time password", "login code",
+ *      "验证码", "動態密碼", "認証コード", "인증번호", "Bestätigungscode",
+ *      "code de vérification", "código de verificação", "код подтверждения",
+ *      "your Instagram code", "Ihr Code", "enter this code", "6-digit code", …;
+ *    - medium, w = 0.75: "PIN", "access code", "2FA", "two-factor", "パスコード", …;
+ *    - generic, w = 0.6 (0.35 without a verification context in the message): "code",
+ *      "código", "код", "コード", "코드", and "your <common noun> code"; dropped when
+ *      qualified ("promo code", "zip code", "código postal", "クーポンコード", …);
+ *    - verb, w = 0.6, only when directly attached: "verify", "sign in", "验证", "認証", ….
+ *    A "confirmation code" in a booking/flight message and a "passcode"/"access code"/
+ *    "PIN" in a meeting invite are reference numbers, not keywords; "backup/recovery
+ *    codes" introduce a list of codes that must not be picked.
+ * 5. Score each candidate that has a keyword near it (no keyword ⇒ never a code):
  *
- *    | Condition                                                | Points |
- *    |----------------------------------------------------------|--------|
- *    | base: digits / alphanumeric                              | 100 / 80 |
- *    | 6 digits / 5 digits / 8 digits                           | +20 / +5 / −10 |
- *    | alnum: 6 chars, letters all upper-case                   | +10, +10 |
- *    | alnum "word+digits" (SAVE20, iPhone15) or "20OFF"        | −60 |
- *    | keyword before, gap only linker words ("is", ":", "是", "は", "lautet", "est", …), | +170·w |
- *    |   or a short clause "for/to/für/pour/para/для … :|is|lautet|是" or "(…):"   |        |
- *    | keyword before, other gap ≤ 20 chars in the same sentence | +max(60, 120 − 3·gap)·w |
- *    | keyword before, gap ≤ 200 chars                          | +60·w |
- *    | keyword announces "below/following/如下/以下/ниже…" (≤ 300 chars) | ≥ +150·w |
- *    | keyword after ("482910 is your code"): linker / ≤ 40 / ≤ 80 | +150·w / +100·w / +50·w |
- *    | another plausible candidate sits between keyword and token | keyword bonus × 0.4 |
- *    | (only the best keyword counts; w = tier weight)          |        |
- *    | token alone on its line                                  | +40 |
- *    | message has a verification context (verify/sign in/expires/请勿泄露/有効期限…) | +20 |
- *    | body token also present in the subject                   | +20 |
- *    | year 19xx/20xx: with a directly attached keyword / else  | −40 / −160 |
- *    | yyyymmdd-shaped 8 digits                                 | −80 |
- *    | reference word attached (linker gap ≤ 30) and closer than any keyword (order, invoice, ref, tracking, ticket, account, ending in, phone, tel, 订单, 尾号, 注文番号, Bestellnummer, заказ, 주문번호…) | −200 |
- *    | promo words within ±50 chars (% off, discount, coupon, 优惠, クーポン, Rabatt, скидк…) | −150 |
- *    | inside a "backup/recovery codes" list                    | −250 |
+ *    | Condition                                                          | Points          |
+ *    |--------------------------------------------------------------------|-----------------|
+ *    | base: digits / alphanumeric                                        | 100 / 80        |
+ *    | 6 / 5 / 8 digits                                                   | +20 / +5 / −10  |
+ *    | alnum: 6 chars; no lower-case letters                              | +10; +10        |
+ *    | alnum word+number (SAVE20, iPhone15, Win11, 20OFF), not grouped    | −60             |
+ *    | keyword before, joined by linker words only ("is", ":", "是", "は", |                 |
+ *    |   "lautet", "est", "é"…), a "for/to/für/pour/para/для … :/is" clause, |               |
+ *    |   or "(valid for 10 minutes):"                                     | +170·w          |
+ *    | keyword before, other gap ≤ 20 chars in the same sentence          | +max(60, 120 − 3·gap)·w |
+ *    | keyword before, gap ≤ 200 chars                                    | +60·w           |
+ *    | keyword announcing it ("below", "following", "如下", "以下", "ниже"), ≤ 300 chars | ≥ +150·w |
+ *    | keyword after, same sentence: linker or "is/as …" / ≤ 40 / ≤ 80    | +150·w / +100·w / +50·w |
+ *    | another plausible candidate between keyword and token             | that bonus × 0.4 |
+ *    | (only the best keyword bonus counts)                               |                 |
+ *    | token alone on its line                                            | +40             |
+ *    | verification context in the message (verify, expires, 请勿泄露…)   | +20             |
+ *    | body token also in the subject                                     | +20             |
+ *    | year 19xx/20xx: keyword directly attached / otherwise              | −40 / −160      |
+ *    | yyyymmdd-shaped 8 digits                                           | −80             |
+ *    | attached reference/phone label closer than any keyword (order no., |                 |
+ *    |   invoice, ref, tracking, ticket, account, ending in, tel, 订单号,   |                 |
+ *    |   尾号, 注文番号, Bestellnummer, заказ, 주문번호…)                     | −200            |
+ *    | promo words within ±50 chars (% off, discount, 优惠, クーポン, скидк…) | −150            |
+ *    | within 500 chars after "backup/recovery codes"                     | −250            |
  *
- *    Hard rejections: inside/adjacent to a URL, e-mail or query string (://, www., @, /,
- *    ?, =, &), `#` prefix (order #, ticket #, hex colours), part of a longer number
- *    (1,234 · 12.50 · 2024-05-12 · 10:30 · UUID/identifier groups), currency symbol or
- *    code next to it, unit after it (px, %, KB, am/pm, 元, 円, 원, 件 …), phone shapes
- *    (+86 …, (555) 123-4567, three or more digit groups, tel:), copyright years,
- *    US zip after "City, ST", street numbers, ordinals/dimensions (1st, 600x400, 5G).
- * 6. Decide per source: best score ≥ 230 and at least 40 ahead of the best *different*,
- *    non-overlapping code that also has a keyword; otherwise ambiguous → try the next
- *    source (from the subject) or give up (null).
- *
- * The subject needs a message-level verification context to win (as in the earlier rules)
- * unless a strong keyword is directly attached to the code.
+ *    Hard rejections: inside or next to a URL, e-mail address or query string (://,
+ *    www., @, /, ?, =, &, tel:); a `#` prefix (order #, ticket #, hex colours); part of
+ *    a longer number or identifier (1,234 · 12.50 · 2024-05-12 · 10:30 · UUID groups ·
+ *    a_b); a currency symbol or code next to it; a unit after it (px, %, KB, am/pm, 元,
+ *    円, 원, 件…); phone shapes (+86 …, (555) 123-4567, more digit groups around it);
+ *    copyright years; a US zip after "City, ST"; street numbers; ordinals/dimensions
+ *    (1st, 600x400).
+ * 6. Decide per source: the best code needs ≥ 230 points and a lead of ≥ 40 over the
+ *    best *different* code that does not overlap it; otherwise the source is ambiguous
+ *    (the next source is tried after the subject; the body gives up with null). The
+ *    subject additionally needs a verification context in the message, or a strong
+ *    keyword directly attached to the code ("Slack confirmation code: 482-913").
  */
 import { htmlToText } from "./html-to-text";
 
@@ -91,8 +96,8 @@ export interface VerificationInput {
 const MAX_SUBJECT = 2 * 1024;
 const MAX_TEXT = 64 * 1024;
 const MAX_HTML = 256 * 1024;
-const MAX_CANDIDATES = 3000;
-const MAX_HITS = 600;
+const MAX_CANDIDATES = 200;
+const MAX_HITS = 300;
 
 const THRESHOLD = 230;
 const MARGIN = 40;
@@ -143,7 +148,7 @@ const STRONG_LATIN = [
   // it / nl / tr
   `codice${SP}di${SP}verifica`, `codice${SP}di${SP}sicurezza`, `codice${SP}di${SP}conferma`,
   `codice${SP}monouso`, `verificatiecode`, `beveiligingscode`, `bevestigingscode`,
-  `do[ğg]rulama${SP}kodu`,
+  `do[ğg]rulama${SP}kod\\p{L}*`,
   // ru
   `код(?:а)?${SP}подтверждения`, `проверочный${SP}код`, `код${SP}проверки`,
   `код${SP}безопасности`, `одноразовый${SP}(?:код|пароль)`, `код${SP}для${SP}входа`,
@@ -260,6 +265,9 @@ const QUALIFIER_BEFORE_RE = new RegExp(
 const QUALIFIER_AFTER_RE =
   /^[\s-]*(?:(?:review|reviews|editor|snippets?|samples?|quality|base|of conduct|blocks?|changes|coverage|owners|search|spaces|signing|generation|examples?|repository|repo)(?![\p{L}])|promo\p{L}*|postal|de\s+(?:descuento|desconto|r[ée]duction|promo\p{L}*|rastreo|rastreamento|seguimiento|suivi|pedido|commande|barras|reserva|r[ée]servation|parrainage|cadeau|regalo|presente|indica[çc][ãa]o|referido|invitaci[óo]n|convite|bienvenue|cup[óo]n|cupom)|sconto|скидки|купона|товара|заказа|страны|города|region|du\s+pays)/iu;
 
+/** Lower-case words that may sit in "your … code" without weakening it. */
+const SIGNIN_WORD_RE =
+  /^(?:log|login|logon|in|on|sign|signin|security|verification|verify|confirmation|one|time|onetime|single|use|2fa|mfa|two|factor|step|authentication|auth|temporary|reset|password|account|new|digit|\d+-digit|für|die|den|anmeldung|anmelde|de|del|da|do|uso|único|unico|acesso|acceso)$/iu;
 const POSSESSIVE_RE = /^(?:your|ihre?|deine?|euer|votre|ton|tu|su|seu|o\s+seu|(?:il\s+)?tuo|ваш|твой)(?![\p{L}])/iu;
 const CODE_WORD_END_RE = /(?:codes?|c[óo]digo|codice|код)$/iu;
 
@@ -283,16 +291,16 @@ const CONFIRM_WORD_RE = /confirm|bestätigung|確認|确认|confirmaci|confirma[
 const MEETING_WORD_RE = /pass|access|pin|パスコード|zugang|acc[èe]s|acess?o|доступ/iu;
 
 const FORWARD_RE =
-  /(?<![\p{L}])(?:below|following|underneath|unten|folgenden|ci-dessous|suivant|a continuación|siguiente|abaixo|seguinte|ниже|следующ)|下方|如下|以下|下記|下面|次の|아래|다음/iu;
+  /(?<![\p{L}])(?:below|following|underneath|unten|folgenden|ci-dessous|suivant|a continuación|siguiente|abaixo|seguinte|ниже|следующ)|下方|如下|以下|下記|下面|次の|아래|다음/giu;
 
 const PROMO_RE =
-  /(?:\d\s?%|(?<![\p{L}])(?:off|discount|coupon|promo\p{L}*|sale|save|redeem|voucher|free shipping|rabatt|gutschein|réduction|remise|descuento|cup[óo]n|cupom|desconto|oferta|offre|скидк\p{L}*|промокод\p{L}*|купон\p{L}*)(?![\p{L}]))|优惠|優惠|折扣|打折|满减|券|クーポン|割引|セール|할인|쿠폰|적립/iu;
+  /(?:\d\s?%|(?<![\p{L}])(?:off|discount|coupon|promo\p{L}*|sale|save|redeem|voucher|free shipping|rabatt|gutschein|réduction|remise|descuento|cup[óo]n|cupom|desconto|oferta|offre|скидк\p{L}*|промокод\p{L}*|купон\p{L}*)(?![\p{L}]))|优惠|優惠|折扣|打折|满减|券|クーポン|割引|セール|할인|쿠폰|적립/giu;
 
 /** Words that may sit between a keyword and its code without weakening the link. */
 const LINKERS = new Set([
   "is", "are", "was", "will", "be", "it", "its", "it's", "here", "as", "follows", "below",
   "following", "the", "your", "this", "code", "number", "now", "please", "enter",
-  "ist", "lautet", "lauten", "est", "es", "é", "será", "sera", "son", "são", "lautet",
+  "ist", "lautet", "lauten", "est", "es", "é", "será", "sera", "son", "são",
   "votre", "tu", "su", "seu", "sua", "il", "de", "du", "la", "le",
   "это", "является", "ваш",
   "是", "为", "為", "如下", "为您", "為您", "は", "が", "です", "は次の通りです", "는", "은",
@@ -308,14 +316,19 @@ const PREP_START_RE =
   /^[\s,]*(?:(?:to|for|of|from|für|zur|zum|pour|de|du|para|per|для|от)(?![\p{L}])|用于|用於|の|で)/iu;
 const LINK_END_RE =
   /(?:[:：]|(?<![\p{L}])(?:is|are|lautet|ist|est|es|é|è|será|sera|são|является))\s*$|(?:是|为|為|は)\s*$/iu;
+/** "<code> is/as … <keyword>" */
+const COPULA_START_RE =
+  /^[\s,:–—-]*(?:(?:is|are|as|was|ist|est|es|é|è|будет|—)(?![\p{L}])|是|为|為|は|이|가)/iu;
 /** "… code (valid for 10 minutes): " */
 const PAREN_CLAUSE_RE = /^\s*[(（][^()（）]{0,40}[)）]\s*[:：]?\s*$/u;
 
 /**
- * Does the gap between a keyword and a token tie them together?
+ * Does the gap between a keyword and a token tie them together? Never across a
+ * sentence end; then any of:
  * - only linker words and punctuation ("is", ":", "是", "は", "lautet", …), ≤ 40 chars;
- * - or, for a keyword before the token, a short clause that ends with a colon and does
- *   not cross a sentence end ("code to sign in to Linear: 4829-1630").
+ * - keyword before: a "(…):" aside, or a clause that starts with a preposition and ends
+ *   with a colon or copula ("code to sign in to Linear: ", "code de Uber es ");
+ * - keyword after: the gap starts with a copula ("4821 as Microsoft account … code").
  */
 function isLinkerGap(gap: string, keywordBefore: boolean): boolean {
   if (gap.length === 0) return true;
@@ -323,6 +336,8 @@ function isLinkerGap(gap: string, keywordBefore: boolean): boolean {
   if (keywordBefore && (PAREN_CLAUSE_RE.test(gap) || (PREP_START_RE.test(gap) && LINK_END_RE.test(gap)))) {
     return true;
   }
+  // "4821 as Microsoft account security code", "482910 is the Acme sign-in code"
+  if (!keywordBefore && gap.length <= 30 && COPULA_START_RE.test(gap)) return true;
   if (gap.length > 40) return false;
   for (const w of gap.toLowerCase().split(GAP_SPLIT_RE)) {
     if (w !== "" && !LINKERS.has(w)) return false;
@@ -334,10 +349,17 @@ function isLinkerGap(gap: string, keywordBefore: boolean): boolean {
 // Candidate checks (fixed-size windows only).
 // ---------------------------------------------------------------------------------------
 
-const URL_CHAR_RE = /[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/;
+/** ASCII characters that can appear inside a URL or e-mail address. */
+const URL_CHAR = new Uint8Array(128);
+for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%") {
+  URL_CHAR[ch.charCodeAt(0)] = 1;
+}
+function isUrlChar(c: number): boolean {
+  return c < 128 && URL_CHAR[c] === 1;
+}
 const URL_MARK_RE = /:\/\/|www\.|@|\/|\?|=|&|tel:|mailto:/i;
 const CURRENCY_BEFORE_RE =
-  /(?:[$€£¥₩₹₽¢]|(?<![A-Za-z])(?:usd|eur|cny|rmb|jpy|krw|gbp|chf|inr|brl|rub|aud|cad|hkd|twd|sgd|nt|us|hk|r))\s?[$]?\s?$/i;
+  /(?:[$€£¥₩₹₽¢]|(?<![A-Za-z])(?:usd|eur|cny|rmb|jpy|krw|gbp|chf|inr|brl|rub|aud|cad|hkd|twd|sgd))\s?$/i;
 const AFTER_UNIT_RE =
   /^\s?(?:[$€£¥₩₹₽¢%元円원件人个個次天日年月号號秒時时点點位名歳岁명개회년월일]|(?:px|pt|em|rem|kb|mb|gb|tb|ms|am|pm|a\.m|p\.m|km|kg|lbs?|mi|miles|hrs?|hours?|mins?|minutes?|secs?|seconds?|days?|weeks?|months?|years?|users?|people|members|items|points|pts|views|visits|steps|calories|kcal|usd|eur|cny|rmb|jpy|krw|gbp|chf|inr|brl|rub|aud|cad|hkd|twd|sgd|yuan|dollars?|euros?|uhr|руб\p{L}*|р\.|шт|분|초|시간)(?![A-Za-z\p{L}]))/iu;
 const COPYRIGHT_RE = /(?:©|\(c\)|copyright|&copy;)\s*(?:\d{4}\s*[-–]\s*)?$/i;
@@ -347,7 +369,8 @@ const STREET_AFTER_RE =
 const ORDINAL_UNIT_ALNUM_RE =
   /^\d+(?:st|nd|rd|th|px|pt|em|rem|vh|vw|kb|mb|gb|tb|ms|am|pm|km|kg|mm|cm|hz|khz|mhz|ghz|fps|mph|kmh|dpi|mp|k|m|g|x|p|h|hrs?|mins?|s|secs?|d|w|y|yrs?)$/i;
 const DIMENSION_RE = /^\d+x\d+$/i;
-const WORD_DIGITS_RE = /^(?:[A-Za-z]{3,}\d{1,3}|\d{1,3}[A-Za-z]{3,})$/;
+/** A word glued to a small number: SAVE20, iPhone15, html5, Win11, 20OFF (not ABC123). */
+const WORD_DIGITS_RE = /^(?:[A-Za-z]{4,}\d{1,3}|[A-Za-z]{3}\d{1,2}|\d{1,3}[A-Za-z]{3,})$/;
 const YEAR_RE = /^(?:19|20)\d\d$/;
 const YMD_RE = /^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$/;
 const LINE_START_RE = /\n[ \t*"'`(\[【「<>:：-]*$/;
@@ -359,6 +382,8 @@ interface Candidate {
   start: number;
   end: number;
   digits: boolean;
+  /** written as two groups or spaced digits ("ABC-123", "4 8 2 9") */
+  grouped: boolean;
   /** computed lazily */
   assessed: boolean;
   rejected: boolean;
@@ -369,15 +394,15 @@ interface Candidate {
 interface Hit {
   start: number;
   end: number;
-  weight: number;
-  verbOnly: boolean;
-  forward: boolean;
+  tier: "strong" | "medium" | "generic" | "verb";
+  /** lazily computed flags: -1 unknown, 0 no, 1 yes */
+  fwd: number;
+  ok: number;
 }
 
-interface NegHit {
+interface Span {
   start: number;
   end: number;
-  list: boolean;
 }
 
 function isDigit(c: number): boolean {
@@ -398,63 +423,83 @@ function isValidShape(s: string): boolean {
   return digit;
 }
 
-const TOKEN_RE = /[A-Za-z0-9]+/g;
+function allDigits(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!isDigit(text.charCodeAt(i))) return false;
+  return true;
+}
 
+/**
+ * Valid-shape candidates in text order, at most MAX_CANDIDATES (a code sits near the top
+ * of a message; a body with hundreds of numbers before it is not a verification mail).
+ */
 function findCandidates(text: string): Candidate[] {
-  const toks: Array<{ s: number; e: number }> = [];
-  TOKEN_RE.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = TOKEN_RE.exec(text)) !== null) {
-    toks.push({ s: m.index, e: m.index + m[0].length });
-    if (toks.length > MAX_CANDIDATES * 4) break;
+  // Maximal ASCII alphanumeric runs, as parallel arrays (no per-token objects).
+  const maxTokens = MAX_CANDIDATES * 16;
+  const ts: number[] = [];
+  const te: number[] = [];
+  const n = text.length;
+  for (let i = 0; i < n && ts.length < maxTokens; ) {
+    if (!isAlnum(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const s0 = i;
+    while (i < n && isAlnum(text.charCodeAt(i))) i++;
+    ts.push(s0);
+    te.push(i);
   }
+
   const out: Candidate[] = [];
   const push = (code: string, start: number, end: number) => {
-    if (out.length >= MAX_CANDIDATES) return;
     out.push({
-      code, start, end, digits: /^\d+$/.test(code), assessed: false, rejected: false,
-      penalty: 0, year: false,
+      code, start, end, digits: allDigits(code, 0, code.length), grouped: end - start !== code.length,
+      assessed: false, rejected: false, penalty: 0, year: false,
     });
   };
-  for (let i = 0; i < toks.length && out.length < MAX_CANDIDATES; i++) {
-    const t = toks[i]!;
-    const len = t.e - t.s;
-    const word = len <= 8 ? text.slice(t.s, t.e) : "";
-    if (len >= 4 && len <= 8 && isValidShape(word)) push(word, t.s, t.e);
+  const tokCount = ts.length;
+  for (let i = 0; i < tokCount && out.length < MAX_CANDIDATES; i++) {
+    const s0 = ts[i]!;
+    const e0 = te[i]!;
+    const len = e0 - s0;
+    if (len >= 4 && len <= 8) {
+      const word = text.slice(s0, e0);
+      if (isValidShape(word)) push(word, s0, e0);
+    }
 
-    const next = toks[i + 1];
-    if (!next) continue;
     // Two groups: 3+3 or 4+4, joined by one hyphen (any) or one space (digits only).
-    const nlen = next.e - next.s;
-    if (next.s === t.e + 1 && len === nlen && (len === 3 || len === 4)) {
-      const sep = text.charCodeAt(t.e);
-      const a = word || text.slice(t.s, t.e);
-      const b = text.slice(next.s, next.e);
-      const allDigits = /^\d+$/.test(a) && /^\d+$/.test(b);
-      const joined = a + b;
-      if ((sep === 45 /* - */ || (sep === 32 && allDigits)) && isValidShape(joined)) {
-        push(joined, t.s, next.e);
+    if ((len === 3 || len === 4) && i + 1 < tokCount) {
+      const s1 = ts[i + 1]!;
+      const e1 = te[i + 1]!;
+      if (s1 === e0 + 1 && e1 - s1 === len) {
+        const sep = text.charCodeAt(e0);
+        const digitsOnly = allDigits(text, s0, e0) && allDigits(text, s1, e1);
+        const joined = text.slice(s0, e0) + text.slice(s1, e1);
+        if ((sep === 45 /* - */ || (sep === 32 && digitsOnly)) && isValidShape(joined)) {
+          push(joined, s0, e1);
+        }
       }
     }
+
     // 4–8 single digits separated by single spaces ("4 8 2 9 1 3"), maximal runs only.
-    if (len === 1 && isDigit(text.charCodeAt(t.s))) {
-      const prev = toks[i - 1];
+    if (len === 1 && isDigit(text.charCodeAt(s0))) {
       const continuesPrev =
-        prev !== undefined && prev.e - prev.s === 1 && prev.e + 1 === t.s &&
-        text.charCodeAt(prev.e) === 32 && isDigit(text.charCodeAt(prev.s));
+        i > 0 && te[i - 1]! - ts[i - 1]! === 1 && te[i - 1]! + 1 === s0 &&
+        text.charCodeAt(s0 - 1) === 32 && isDigit(text.charCodeAt(ts[i - 1]!));
       if (!continuesPrev) {
         let j = i;
-        let code = text[t.s]!;
-        while (j + 1 < toks.length) {
-          const a = toks[j]!;
-          const b = toks[j + 1]!;
-          if (b.e - b.s !== 1 || b.s !== a.e + 1 || text.charCodeAt(a.e) !== 32) break;
-          if (!isDigit(text.charCodeAt(b.s))) break;
-          code += text[b.s]!;
+        let count = 1;
+        while (j + 1 < tokCount && count <= 8) {
+          const bs = ts[j + 1]!;
+          if (te[j + 1]! - bs !== 1 || bs !== te[j]! + 1 || text.charCodeAt(te[j]!) !== 32) break;
+          if (!isDigit(text.charCodeAt(bs))) break;
+          count++;
           j++;
-          if (code.length > 8) break;
         }
-        if (code.length >= 4 && code.length <= 8) push(code, t.s, toks[j]!.e);
+        if (count >= 4 && count <= 8) {
+          let code = "";
+          for (let k = i; k <= j; k++) code += text[ts[k]!];
+          push(code, s0, te[j]!);
+        }
       }
     }
   }
@@ -475,8 +520,8 @@ function assess(text: string, c: Candidate): void {
     c.rejected = true;
   };
 
-  // '#' prefix: order #123, ticket #4821, #ff5733.
-  if (p1 === 35) return reject();
+  // '#' / '№' prefix: order #123, ticket #4821, #ff5733, заказ № 4821.
+  if (p1 === 35 || p1 === 0x2116 || (p1 === 32 && p2 === 0x2116)) return reject();
   // Part of a longer number or identifier: 1,234 · 12.50 · 2024-05-12 · 10:30 · a_b.
   const joiner = (ch: number) => ch === 45 || ch === 47 || ch === 46 || ch === 44 || ch === 58 || ch === 95;
   if (joiner(p1) && (isDigit(p2) || (!c.digits && isAlnum(p2)) || (p1 === 95 && isAlnum(p2)))) return reject();
@@ -484,14 +529,12 @@ function assess(text: string, c: Candidate): void {
   // URL / e-mail / query string around the token.
   let l = start;
   const lmin = Math.max(0, start - 200);
-  while (l > lmin && URL_CHAR_RE.test(text[l - 1]!)) l--;
+  while (l > lmin && isUrlChar(text.charCodeAt(l - 1))) l--;
   let r = end;
   const rmax = Math.min(text.length, end + 200);
-  while (r < rmax && URL_CHAR_RE.test(text[r]!)) r++;
-  if (URL_MARK_RE.test(text.slice(l, start)) || URL_MARK_RE.test(text.slice(end, r))) {
-    // Trailing sentence punctuation like "482910." is fine; only markers matter.
-    return reject();
-  }
+  while (r < rmax && isUrlChar(text.charCodeAt(r))) r++;
+  // Only markers count, so sentence punctuation around "482910." or "(482910)" is fine.
+  if (URL_MARK_RE.test(text.slice(l, start)) || URL_MARK_RE.test(text.slice(end, r))) return reject();
   // Money and units.
   if (CURRENCY_BEFORE_RE.test(before.slice(-6))) return reject();
   if (AFTER_UNIT_RE.test(after)) return reject();
@@ -511,15 +554,14 @@ function assess(text: string, c: Candidate): void {
   if (c.digits) {
     if (YEAR_RE.test(code)) c.year = true;
     if (code.length === 8 && YMD_RE.test(code)) pen -= 80;
-  } else if (WORD_DIGITS_RE.test(code)) {
+  } else if (!c.grouped && WORD_DIGITS_RE.test(code)) {
     pen -= 60;
   }
-  const around = text.slice(Math.max(0, start - 50), Math.min(text.length, end + 50));
-  if (PROMO_RE.test(around)) pen -= 150;
   c.penalty = pen;
 }
 
 function collect(re: RegExp, text: string, fn: (m: RegExpExecArray) => void): void {
+  // (global regexes; lastIndex is reset so that shared instances are safe to reuse)
   re.lastIndex = 0;
   let m: RegExpExecArray | null;
   let n = 0;
@@ -533,63 +575,112 @@ function collect(re: RegExp, text: string, fn: (m: RegExpExecArray) => void): vo
   }
 }
 
+/** Message-level facts, computed on first use (most messages never need them all). */
 interface Context {
-  verification: boolean;
-  booking: boolean;
-  meeting: boolean;
+  verification(): boolean;
+  booking(): boolean;
+  meeting(): boolean;
 }
 
-function findHits(text: string, ctx: Context): { hits: Hit[]; neg: NegHit[] } {
-  const hits: Hit[] = [];
-  const neg: NegHit[] = [];
-  const forwardAt = (s: number, e: number) =>
-    FORWARD_RE.test(text.slice(Math.max(0, s - 24), Math.min(text.length, e + 40)));
-  const qualified = (s: number, e: number) =>
-    QUALIFIER_BEFORE_RE.test(text.slice(Math.max(0, s - 30), s)) ||
-    QUALIFIER_AFTER_RE.test(text.slice(e, e + 40));
+function lazy(fn: () => boolean): () => boolean {
+  let v: boolean | undefined;
+  return () => (v ??= fn());
+}
 
-  // Spans of keywords demoted to reference numbers; weaker hits inside them are dropped.
-  const demoted: Array<{ start: number; end: number }> = [];
-  const insideDemoted = (s: number, e: number) => demoted.some((d) => s < d.end && e > d.start);
+/**
+ * Positive keyword hits. Checks that need a window of text (qualifiers, "below") run
+ * lazily, only for hits that end up next to a candidate.
+ */
+function findHits(text: string, ctx: Context): { hits: Hit[]; demoted: Span[] } {
+  const hits: Hit[] = [];
+  // Keywords demoted to reference numbers (booking "confirmation code", meeting "passcode").
+  const demoted: Span[] = [];
+  const insideDemoted = (s: number, e: number) => {
+    const i = lowerBound(demoted, e);
+    const d = demoted[i - 1];
+    return d !== undefined && s < d.end && e > d.start;
+  };
   const addStrongish = (m: RegExpExecArray, weight: number) => {
     const s = m.index;
     const e = s + m[0].length;
     const word = m[0];
-    if ((ctx.booking && CONFIRM_WORD_RE.test(word)) || (ctx.meeting && MEETING_WORD_RE.test(word))) {
-      if (demoted.length < MAX_HITS) demoted.push({ start: s, end: e });
-      return void neg.push({ start: s, end: e, list: false });
+    if ((CONFIRM_WORD_RE.test(word) && ctx.booking()) || (MEETING_WORD_RE.test(word) && ctx.meeting())) {
+      demoted.push({ start: s, end: e });
+      return;
     }
+    let tier: Hit["tier"] = weight >= 1 ? "strong" : "medium";
     const possessive = POSSESSIVE_RE.exec(word);
     if (possessive) {
-      // "your <x> code": drop when one of the inner words is a qualifier (gift, promo…).
+      // "your <x> code": drop when one of the inner words is a qualifier (gift, promo…);
+      // only brand names ("your Instagram code") and sign-in words keep it strong —
+      // "your survey code" is just a code.
       const inner = word.slice(possessive[0].length).replace(CODE_WORD_END_RE, "");
       if (inner.trim() !== "" && QUALIFIER_BEFORE_RE.test(inner.trimEnd() + " ")) return;
       if (QUALIFIER_AFTER_RE.test(text.slice(e, e + 40))) return;
+      for (const w of inner.split(/[\s-]+/)) {
+        if (w !== "" && !/^[\p{Lu}\d]/u.test(w) && !SIGNIN_WORD_RE.test(w)) tier = "generic";
+      }
     }
-    hits.push({ start: s, end: e, weight, verbOnly: false, forward: forwardAt(s, e) });
+    hits.push({ start: s, end: e, tier, fwd: -1, ok: 1 });
   };
 
   collect(STRONG_RE, text, (m) => addStrongish(m, 1));
   collect(YOUR_RE, text, (m) => addStrongish(m, 1));
   collect(MEDIUM_RE, text, (m) => addStrongish(m, 0.75));
   collect(PIN_RE, text, (m) => addStrongish(m, 0.75));
-  const gw = ctx.verification ? 0.6 : 0.35;
+  demoted.sort((a, b) => a.start - b.start);
   collect(GENERIC_RE, text, (m) => {
     const s = m.index;
     const e = s + m[0].length;
-    if (qualified(s, e) || insideDemoted(s, e)) return;
-    hits.push({ start: s, end: e, weight: gw, verbOnly: false, forward: forwardAt(s, e) });
+    if (!insideDemoted(s, e)) hits.push({ start: s, end: e, tier: "generic", fwd: -1, ok: -1 });
   });
   collect(VERB_RE, text, (m) => {
-    if (insideDemoted(m.index, m.index + m[0].length)) return;
-    hits.push({ start: m.index, end: m.index + m[0].length, weight: 0.6, verbOnly: true, forward: false });
+    const s = m.index;
+    const e = s + m[0].length;
+    if (!insideDemoted(s, e)) hits.push({ start: s, end: e, tier: "verb", fwd: 0, ok: 1 });
   });
-  collect(NEG_RE, text, (m) => neg.push({ start: m.index, end: m.index + m[0].length, list: false }));
-  collect(LIST_RE, text, (m) => neg.push({ start: m.index, end: m.index + m[0].length, list: true }));
-
   hits.sort((a, b) => a.start - b.start);
-  neg.sort((a, b) => a.start - b.start);
-  return { hits, neg };
+  return { hits, demoted };
+}
+
+/** Lazily: is a generic "code" hit really about a code (not "promo code", "código postal")? */
+function hitOk(text: string, h: Hit): boolean {
+  if (h.ok === -1) {
+    const q =
+      QUALIFIER_BEFORE_RE.test(text.slice(Math.max(0, h.start - 30), h.start)) ||
+      QUALIFIER_AFTER_RE.test(text.slice(h.end, h.end + 40));
+    h.ok = q ? 0 : 1;
+  }
+  return h.ok === 1;
+}
+
+/** Start/end positions of every match of a global regex (bounded by MAX_HITS). */
+function positions(re: RegExp, text: string): Span[] {
+  const out: Span[] = [];
+  collect(re, text, (m) => out.push({ start: m.index, end: m.index + m[0].length }));
+  return out;
+}
+
+/** Does any span in `spans` (sorted) intersect [a, b)? */
+function anyWithin(spans: Span[], a: number, b: number): boolean {
+  const i = lowerBound(spans, a);
+  const prev = spans[i - 1];
+  if (prev !== undefined && prev.end > a) return true;
+  const next = spans[i];
+  return next !== undefined && next.start < b;
+}
+
+function hitWeight(h: Hit, ctx: Context): number {
+  switch (h.tier) {
+    case "strong":
+      return 1;
+    case "medium":
+      return 0.75;
+    case "generic":
+      return ctx.verification() ? 0.6 : 0.35;
+    case "verb":
+      return 0.6;
+  }
 }
 
 /** First index in `arr` (sorted by start) whose start is ≥ x. */
@@ -602,6 +693,30 @@ function lowerBound(arr: ReadonlyArray<{ start: number }>, x: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * Distance from the nearest reference/phone word that is attached to the token
+ * ("Order number: 12345", "ending in 4821", "尾号1234"), or Infinity.
+ */
+function attachedNegativeGap(text: string, start: number): number {
+  const from = Math.max(0, start - 41);
+  const win = text.slice(from, start);
+  const skip = from === 0 ? 0 : 1; // the first char only gives the look-behind its context
+  NEG_RE.lastIndex = 0;
+  let gap = Infinity;
+  let m: RegExpExecArray | null;
+  while ((m = NEG_RE.exec(win)) !== null) {
+    if (m[0].length === 0) {
+      NEG_RE.lastIndex++;
+      continue;
+    }
+    if (m.index < skip) continue;
+    const end = m.index + m[0].length;
+    const g = win.length - end;
+    if (g <= 30 && isLinkerGap(win.slice(end), true)) gap = Math.min(gap, g);
+  }
+  return gap;
 }
 
 interface Outcome {
@@ -617,12 +732,48 @@ interface AnalyseOptions {
   subjectCodes?: Set<string>;
 }
 
+interface Scored {
+  score: number;
+  cand: Candidate;
+  strongDirect: boolean;
+}
+
 function analyse(text: string, opts: AnalyseOptions): Outcome {
+  const { ctx } = opts;
   const cands = findCandidates(text);
   const codes = new Set(cands.map((c) => c.code));
   if (cands.length === 0) return { kind: "none", codes };
-  const { hits, neg } = findHits(text, opts.ctx);
+  if (cands.length >= MAX_CANDIDATES) {
+    // Candidate budget reached: look no further than just past the last one.
+    text = text.slice(0, Math.min(text.length, cands[cands.length - 1]!.end + 300));
+  }
+  const { hits, demoted } = findHits(text, ctx);
   if (hits.length === 0) return { kind: "none", codes };
+  let listHits: Span[] | undefined;
+  const backupListBefore = (pos: number) => {
+    if (!listHits) {
+      listHits = [];
+      collect(LIST_RE, text, (m) => listHits!.push({ start: m.index, end: m.index + m[0].length }));
+    }
+    const i = lowerBound(listHits, pos);
+    const h = listHits[i - 1];
+    return h !== undefined && h.end <= pos && pos - h.end <= 500;
+  };
+
+  // Forward pointers ("below", "以下") and promo words, found once per source.
+  let forwardSpans: Span[] | undefined;
+  const hitForward = (h: Hit) => {
+    if (h.fwd === -1) {
+      forwardSpans ??= positions(FORWARD_RE, text);
+      h.fwd = anyWithin(forwardSpans, h.start - 24, h.end + 40) ? 1 : 0;
+    }
+    return h.fwd === 1;
+  };
+  let promoSpans: Span[] | undefined;
+  const promoNear = (c: Candidate) => {
+    promoSpans ??= positions(PROMO_RE, text);
+    return anyWithin(promoSpans, c.start - 50, c.end + 50);
+  };
 
   cands.sort((a, b) => a.start - b.start || b.end - a.end);
   const ensure = (c: Candidate) => {
@@ -645,53 +796,65 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
     return false;
   };
 
-  const best = new Map<string, { score: number; cand: Candidate; strongDirect: boolean }>();
+  const best = new Map<string, Scored>();
   for (const c of cands) {
     // Keyword bonus: the nearest hits on each side (bounded), best one wins.
     const idx = lowerBound(hits, c.end);
     let bonus = 0;
     let direct = false;
     let strongDirect = false;
+    /** gap of the keyword clause that links the winning keyword before the token */
+    let clauseGap = -1;
     let posGapBefore = Infinity;
-    for (let i = idx - 1, seen = 0; i >= 0 && seen < 24; i--, seen++) {
+    for (let i = idx - 1, seen = 0; i >= 0 && seen < 8 && bonus < 170; i--) {
       const h = hits[i]!;
       if (h.end > c.start) continue; // overlaps the token
       const gap = c.start - h.end;
       if (gap > 300) break;
+      if (!hitOk(text, h)) continue;
+      seen++;
       const gapText = gap <= 60 ? text.slice(h.end, c.start) : "";
       const linker = gap <= 60 && isLinkerGap(gapText, true);
       let b = 0;
       if (linker) b = 170;
-      else if (h.verbOnly) b = 0;
+      else if (h.tier === "verb") b = 0;
       else if (gap <= 20 && !SENTENCE_END_RE.test(gapText)) b = Math.max(60, 120 - 3 * gap);
       else if (gap <= 200) b = 60;
-      if (h.forward && !h.verbOnly) b = Math.max(b, 150);
+      if (h.tier !== "verb" && !linker && hitForward(h)) b = Math.max(b, 150);
       if (b === 0) continue;
       posGapBefore = Math.min(posGapBefore, gap);
+      const w = hitWeight(h, ctx);
+      b *= w;
+      if (b <= bonus) continue;
       if (gap > 0 && blocked(h.end, c.start, c)) b *= 0.4;
-      b *= h.weight;
       if (b > bonus) {
         bonus = b;
         direct = linker;
-        strongDirect = linker && h.weight >= 1;
+        strongDirect = linker && w >= 1;
+        clauseGap = linker ? gap : -1;
       }
     }
-    for (let i = idx, seen = 0; i < hits.length && seen < 12; i++, seen++) {
+    for (let i = idx, seen = 0; i < hits.length && seen < 6; i++) {
       const h = hits[i]!;
       const gap = h.start - c.end;
       if (gap > 80) break;
+      if (!hitOk(text, h)) continue;
+      seen++;
       const gapText = text.slice(c.end, h.start);
       // A keyword after the token only refers back to it within the same sentence.
       if (SENTENCE_END_RE.test(gapText) || BLANK_LINE_RE.test(gapText)) continue;
       const linker = isLinkerGap(gapText, false);
-      let b = linker ? 150 : h.verbOnly ? 0 : gap <= 40 ? 100 : 50;
+      let b = linker ? 150 : h.tier === "verb" ? 0 : gap <= 40 ? 100 : 50;
       if (b === 0) continue;
+      const w = hitWeight(h, ctx);
+      b *= w;
+      if (b <= bonus) continue;
       if (gap > 0 && blocked(c.end, h.start, c)) b *= 0.4;
-      b *= h.weight;
       if (b > bonus) {
         bonus = b;
         direct = linker;
-        strongDirect = linker && h.weight >= 1;
+        strongDirect = linker && w >= 1;
+        clauseGap = -1;
       }
     }
     if (bonus <= 0) continue;
@@ -707,29 +870,19 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
     }
     score += bonus + c.penalty;
     if (c.year) score += direct ? -40 : -160;
+    if (promoNear(c)) score -= 150;
 
-    // Reference / phone word closer than any keyword; backup-code lists.
-    const nIdx = lowerBound(neg, c.start);
-    for (let i = nIdx - 1, seen = 0; i >= 0 && seen < 12; i--, seen++) {
-      const h = neg[i]!;
-      if (h.end > c.start) continue;
-      const gap = c.start - h.end;
-      if (h.list) {
-        if (gap <= 500) {
-          score -= 250;
-          break;
-        }
-        continue;
-      }
-      if (gap > 30) {
-        if (gap > 500) break;
-        continue;
-      }
-      if (gap < posGapBefore && isLinkerGap(text.slice(h.end, c.start), true)) {
-        score -= 200;
-        break;
-      }
-    }
+    // Reference / phone word attached and closer than any keyword; demoted keywords
+    // (booking "confirmation code", meeting "passcode"); backup-code lists.
+    const negGap = attachedNegativeGap(text, c.start);
+    const d = demoted[lowerBound(demoted, c.start) - 1];
+    const dGap = d && d.end <= c.start ? c.start - d.end : Infinity;
+    const nearestNeg = Math.min(negGap, dGap <= 30 && isLinkerGap(text.slice(d!.end, c.start), true) ? dGap : Infinity);
+    // A label inside the keyword's own clause ("code for your Nintendo Account: 4829")
+    // belongs to the keyword, not to the number.
+    const insideClause = clauseGap >= 0 && nearestNeg < clauseGap;
+    if (nearestNeg < posGapBefore && !insideClause) score -= 200;
+    if (backupListBefore(c.start)) score -= 250;
 
     if (!opts.isSubject) {
       const lineStartOk =
@@ -739,14 +892,13 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
       if (lineStartOk && LINE_END_RE.test(text.slice(c.end, c.end + 12))) score += 40;
       if (opts.subjectCodes?.has(c.code)) score += 20;
     }
-    if (opts.ctx.verification) score += 20;
+    if (ctx.verification()) score += 20;
 
     const prev = best.get(c.code);
     if (!prev || score > prev.score) best.set(c.code, { score, cand: c, strongDirect });
   }
 
-  if ((globalThis as any).__VDEBUG) console.log([...best.entries()].map(([k, v]) => `${k}:${v.score}`).join(" "), "|", text.slice(0, 60).replace(/\n/g, " "));
-  let top: { score: number; cand: Candidate; strongDirect: boolean } | undefined;
+  let top: Scored | undefined;
   for (const v of best.values()) if (!top || v.score > top.score) top = v;
   if (!top || top.score < THRESHOLD) return { kind: "none", codes };
   let second = -Infinity;
@@ -759,7 +911,7 @@ function analyse(text: string, opts: AnalyseOptions): Outcome {
   // A subject needs a verification context in the message, or a strong keyword right
   // next to the code ("Your code: 482910" alone is not enough context; "Slack
   // confirmation code: 482-913" is).
-  if (opts.isSubject && !opts.ctx.verification && !top.strongDirect) return { kind: "none", codes };
+  if (opts.isSubject && !ctx.verification() && !top.strongDirect) return { kind: "none", codes };
   return { kind: "match", code: top.cand.code, codes };
 }
 
@@ -781,7 +933,7 @@ function normalise(s: string, max: number): string {
     })
     .replace(INVISIBLE_RE, "")
     .replace(/\r\n?/g, "\n")
-    .replace(/[ \t\f\v]+/g, " ")
+    .replace(/[ \t\f\v]{2,}|[\t\f\v]/g, " ")
     .replace(/ ?\n ?/g, "\n")
     .replace(/\n{3,}/g, "\n\n")
     .trim();
@@ -798,16 +950,19 @@ export function extractVerificationCode(input: VerificationInput): Verification 
   let htmlText: string | undefined;
   const getHtmlText = () => {
     if (htmlText === undefined) {
-      htmlText = rawHtml.trim() === "" ? "" : normalise(htmlToText(rawHtml.slice(0, MAX_HTML)), MAX_TEXT);
+      htmlText =
+        rawHtml.trim() === ""
+          ? ""
+          : normalise(htmlToText(rawHtml.slice(0, MAX_HTML), { maxLength: MAX_TEXT }), MAX_TEXT);
     }
     return htmlText;
   };
 
-  const body = text !== "" ? text : getHtmlText();
+  const body = () => (text !== "" ? text : getHtmlText());
   const ctx: Context = {
-    verification: CONTEXT_RE.test(subject) || CONTEXT_RE.test(body),
-    booking: BOOKING_RE.test(subject) || BOOKING_RE.test(body),
-    meeting: MEETING_RE.test(subject) || MEETING_RE.test(body),
+    verification: lazy(() => CONTEXT_RE.test(subject) || CONTEXT_RE.test(body())),
+    booking: lazy(() => BOOKING_RE.test(subject) || BOOKING_RE.test(body())),
+    meeting: lazy(() => MEETING_RE.test(subject) || MEETING_RE.test(body())),
   };
 
   const subj = analyse(subject, { ctx, isSubject: true });

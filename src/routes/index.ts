@@ -2,8 +2,9 @@ import type { RouteDef } from "./define";
 import { authRoutes } from "./auth";
 import { domainRoutes } from "./domains";
 import { mailboxRoutes } from "./mailboxes";
+import { messageRoutes } from "./messages";
 import { metaRoutes } from "./meta";
 import { userRoutes } from "./users";
 
 /** The route table: every route with its access level, in one place. */
-export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes, ...domainRoutes, ...mailboxRoutes];
+export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes, ...domainRoutes, ...mailboxRoutes, ...messageRoutes];

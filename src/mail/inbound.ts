@@ -1,0 +1,235 @@
+import type { Env } from "../env";
+import { nowIso } from "../lib/http";
+import { log } from "../lib/log";
+import { parseAddress } from "../mailboxes/address";
+import type { MailboxRow } from "../mailboxes/repo";
+import { parseMessage, type ParsedMessage } from "./parse";
+
+/** Cloudflare Email Routing's limit; anything larger is refused before it is read. */
+export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
+
+/** The part of `ForwardableEmailMessage` the handler uses (a plain object in tests). */
+export interface InboundMessage {
+  readonly from: string;
+  readonly to: string;
+  readonly headers: Headers;
+  readonly raw: ReadableStream<Uint8Array>;
+  readonly rawSize: number;
+  setReject(reason: string): void;
+}
+
+export type InboundResult =
+  | { kind: "stored"; messageId: string; mailboxId: string; parseStatus: string }
+  | { kind: "duplicate"; messageId: string; mailboxId: string }
+  | { kind: "rejected"; reason: string };
+
+/** Time-ordered message id: `msg_` + 12 hex of milliseconds + 20 random hex (32 hex in all). */
+export function messageIdFor(now: number): string {
+  const rand = crypto.getRandomValues(new Uint8Array(10));
+  return `msg_${now.toString(16).padStart(12, "0")}${[...rand].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+async function dedupeKey(messageIdHeader: string | null): Promise<string | null> {
+  const v = messageIdHeader?.trim().toLowerCase();
+  if (!v) return null;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(v));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 40);
+}
+
+/** Reads the stream into one buffer of known length (R2 needs it), refusing to go past `limit`. */
+async function readAll(stream: ReadableStream<Uint8Array>, expected: number, limit: number): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  let buffer = new Uint8Array(Math.min(Math.max(expected, 0), limit) || 64 * 1024);
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.byteLength > limit) {
+      await reader.cancel().catch(() => {});
+      throw new RangeError("message exceeds the size limit");
+    }
+    if (size + value.byteLength > buffer.byteLength) {
+      const grown = new Uint8Array(Math.min(limit, Math.max(buffer.byteLength * 2, size + value.byteLength)));
+      grown.set(buffer.subarray(0, size));
+      buffer = grown;
+    }
+    buffer.set(value, size);
+    size += value.byteLength;
+  }
+  return buffer.byteLength === size ? buffer : buffer.subarray(0, size);
+}
+
+/** The active mailbox for an envelope recipient, or a catch-all mailbox materialised for it. */
+async function recipientMailbox(env: Env, to: string, now: string): Promise<MailboxRow | null> {
+  const row = await env.DB.prepare("SELECT * FROM mailboxes WHERE address = ? AND status = 'active'").bind(to).first<MailboxRow>();
+  if (row) {
+    if (row.expires_at !== null && row.expires_at <= now) {
+      await env.DB.prepare("UPDATE mailboxes SET status = 'expired' WHERE id = ? AND status = 'active'").bind(row.id).run();
+      return null;
+    }
+    return row;
+  }
+  const { results: domains } = await env.DB.prepare(
+    "SELECT id, root_domain, catch_all_owner_user_id FROM domains WHERE status = 'active' AND catch_all_enabled = 1 AND catch_all_owner_user_id IS NOT NULL",
+  ).all<{ id: string; root_domain: string; catch_all_owner_user_id: string }>();
+  if (domains.length === 0) return null;
+  const parsed = parseAddress(to, domains.map((d) => d.root_domain));
+  if (!parsed) return null;
+  const domain = domains.find((d) => d.root_domain === parsed.rootDomain)!;
+  const live = await env.DB.prepare("SELECT * FROM mailboxes WHERE address = ? AND status <> 'destroyed'").bind(to).first<MailboxRow>();
+  if (live) return null; // expired, destroying or being created: not deliverable
+  const id = `mbx_${crypto.randomUUID().replaceAll("-", "")}`;
+  try {
+    await env.DB.prepare(
+      `INSERT INTO mailboxes (id, user_id, domain_id, local_part, subdomain, root_domain, address, source, status, created_at, expires_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'catch_all', 'active', ?8, NULL
+       WHERE EXISTS (SELECT 1 FROM domains WHERE id = ?3 AND status = 'active' AND catch_all_enabled = 1 AND catch_all_owner_user_id = ?2)`,
+    )
+      .bind(id, domain.catch_all_owner_user_id, domain.id, parsed.localPart, parsed.subdomain, domain.root_domain, to, now)
+      .run();
+  } catch (e) {
+    if (!String(e).includes("UNIQUE")) throw e;
+  }
+  return env.DB.prepare("SELECT * FROM mailboxes WHERE address = ? AND status = 'active'").bind(to).first<MailboxRow>();
+}
+
+/**
+ * The `email` handler's work. Order matters for never losing mail:
+ *  1. find (or materialise) the mailbox, else reject;
+ *  2. read the raw bytes and put them in R2 — if that fails the handler throws and the sending
+ *     server retries later;
+ *  3. parse (never throws) and store the parsed body in R2 and the metadata in D1.
+ * A message with the same Message-ID for the same mailbox is stored once.
+ */
+export async function receiveMessage(message: InboundMessage, env: Env): Promise<InboundResult> {
+  const to = message.to.trim().toLowerCase();
+  if (message.rawSize > MAX_MESSAGE_BYTES) {
+    const reason = `Message too large: ${message.rawSize} bytes exceeds the 25 MiB limit`;
+    message.setReject(reason);
+    return { kind: "rejected", reason };
+  }
+  const now = Date.now();
+  const nowStr = nowIso(now);
+  const mailbox = await recipientMailbox(env, to, nowStr);
+  if (!mailbox) {
+    message.setReject("Mailbox unavailable");
+    return { kind: "rejected", reason: "Mailbox unavailable" };
+  }
+
+  const key = await dedupeKey(message.headers.get("message-id"));
+  if (key) {
+    const dup = await env.DB.prepare("SELECT id FROM messages WHERE mailbox_id = ? AND dedupe_key = ?").bind(mailbox.id, key).first<{ id: string }>();
+    if (dup) return { kind: "duplicate", messageId: dup.id, mailboxId: mailbox.id };
+  }
+
+  let raw: Uint8Array;
+  try {
+    raw = await readAll(message.raw, message.rawSize, MAX_MESSAGE_BYTES);
+  } catch (e) {
+    if (e instanceof RangeError) {
+      message.setReject("Message too large: exceeds the 25 MiB limit");
+      return { kind: "rejected", reason: "Message too large" };
+    }
+    throw e;
+  }
+  const id = messageIdFor(now);
+  const rawKey = `raw/${mailbox.id}/${id}.eml`;
+  await env.MAIL_BUCKET.put(rawKey, raw, { httpMetadata: { contentType: "message/rfc822" } });
+
+  const parsed = await parseMessage(raw);
+  const parsedKey = `parsed/${mailbox.id}/${id}.json`;
+  try {
+    await env.MAIL_BUCKET.put(parsedKey, JSON.stringify({ text: parsed.text, html: parsed.html, headers: parsed.headers }), {
+      httpMetadata: { contentType: "application/json" },
+    });
+    await insertRows(env, { id, mailbox, to, from: message.from, parsed, size: raw.byteLength, rawKey, parsedKey, key, receivedAt: nowStr });
+  } catch (e) {
+    if (String(e).includes("UNIQUE") && key) {
+      // Same message delivered concurrently: keep the first copy only.
+      await env.MAIL_BUCKET.delete([rawKey, parsedKey]);
+      const dup = await env.DB.prepare("SELECT id FROM messages WHERE mailbox_id = ? AND dedupe_key = ?").bind(mailbox.id, key).first<{ id: string }>();
+      return { kind: "duplicate", messageId: dup?.id ?? id, mailboxId: mailbox.id };
+    }
+    // Not stored: remove what was written and make the sender retry.
+    await env.MAIL_BUCKET.delete([rawKey, parsedKey]).catch(() => {});
+    log("error", "inbound.store.failed", { mailboxId: mailbox.id, error: String(e) });
+    throw e;
+  }
+  log("info", "inbound.stored", { mailboxId: mailbox.id, messageId: id, sizeBytes: raw.byteLength, parseStatus: parsed.parseStatus });
+  return { kind: "stored", messageId: id, mailboxId: mailbox.id, parseStatus: parsed.parseStatus };
+}
+
+async function insertRows(
+  env: Env,
+  m: { id: string; mailbox: MailboxRow; to: string; from: string; parsed: ParsedMessage; size: number; rawKey: string; parsedKey: string; key: string | null; receivedAt: string },
+): Promise<void> {
+  const p = m.parsed;
+  const db = env.DB;
+  const statements: D1PreparedStatement[] = [
+    db
+      .prepare(
+        `INSERT INTO messages (id, user_id, mailbox_id, mailbox_address, envelope_from, envelope_to, from_name, from_address, subject, preview_text,
+          message_id_header, dedupe_key, date_header, received_at, size_bytes, attachment_count, has_html, verification_code, verification_source,
+          verification_method, parse_status, parse_error, raw_r2_key, parsed_r2_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)`,
+      )
+      .bind(
+        m.id,
+        m.mailbox.user_id,
+        m.mailbox.id,
+        m.mailbox.address,
+        m.from || null,
+        m.to,
+        p.fromName,
+        p.fromAddress,
+        p.subject,
+        p.previewText,
+        p.messageId,
+        m.key,
+        p.dateHeader,
+        m.receivedAt,
+        m.size,
+        p.attachments.length,
+        p.html ? 1 : 0,
+        p.verification?.code ?? null,
+        p.verification?.source ?? null,
+        p.verification?.method ?? null,
+        p.parseStatus,
+        p.parseError,
+        m.rawKey,
+        m.parsedKey,
+      ),
+    db.prepare("UPDATE mailboxes SET last_received_at = ?2 WHERE id = ?1").bind(m.mailbox.id, m.receivedAt),
+  ];
+  // Multi-row inserts, chunked to stay under D1's 100 bound parameters per statement.
+  const recipientRows = p.recipients.map((r, i) => [`rcp_${m.id.slice(4)}${i.toString(16).padStart(4, "0")}`, m.id, r.kind, r.name, r.address]);
+  for (let i = 0; i < recipientRows.length; i += 20) {
+    const chunk = recipientRows.slice(i, i + 20);
+    statements.push(
+      db.prepare(`INSERT INTO message_recipients (id, message_id, kind, name, address) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")}`).bind(...chunk.flat()),
+    );
+  }
+  const attachmentRows = p.attachments.map((a) => [
+    `att_${m.id.slice(4)}${a.position.toString(16).padStart(4, "0")}`,
+    m.id,
+    a.position,
+    a.filename,
+    a.contentType,
+    a.sizeBytes,
+    a.contentId,
+    a.disposition,
+  ]);
+  for (let i = 0; i < attachmentRows.length; i += 12) {
+    const chunk = attachmentRows.slice(i, i + 12);
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO message_attachments (id, message_id, position, filename, content_type, size_bytes, content_id, disposition) VALUES ${chunk
+            .map(() => "(?, ?, ?, ?, ?, ?, ?, ?)")
+            .join(", ")}`,
+        )
+        .bind(...chunk.flat()),
+    );
+  }
+  await db.batch(statements);
+}

@@ -1,0 +1,248 @@
+import { z } from "zod";
+import { base64url, fromBase64url } from "../auth/crypto";
+import { ApiError, invalidRequest, notFound } from "../lib/errors";
+import { json, nowIso, parseQuery } from "../lib/http";
+import { attachmentContent } from "../mail/parse";
+import { effectiveStatusSql } from "../mailboxes/repo";
+import { route, type AuthedContext } from "./define";
+import { isId } from "./schemas";
+
+interface MessageRow {
+  id: string;
+  user_id: string;
+  mailbox_id: string;
+  mailbox_address: string;
+  envelope_from: string | null;
+  envelope_to: string;
+  from_name: string | null;
+  from_address: string | null;
+  subject: string;
+  preview_text: string;
+  message_id_header: string | null;
+  date_header: string | null;
+  received_at: string;
+  size_bytes: number;
+  attachment_count: number;
+  has_html: number;
+  verification_code: string | null;
+  verification_source: string | null;
+  verification_method: string | null;
+  parse_status: string;
+  parse_error: string | null;
+  raw_r2_key: string;
+  parsed_r2_key: string | null;
+  mailbox_status?: string;
+}
+
+const SUMMARY_COLUMNS =
+  "m.id, m.user_id, m.mailbox_id, m.mailbox_address, m.from_name, m.from_address, m.subject, m.preview_text, m.received_at, m.size_bytes, m.attachment_count, m.has_html, m.verification_code, m.verification_source, m.verification_method, m.parse_status";
+
+function summary(r: MessageRow) {
+  return {
+    id: r.id,
+    mailboxId: r.mailbox_id,
+    mailboxAddress: r.mailbox_address,
+    subject: r.subject,
+    previewText: r.preview_text,
+    fromName: r.from_name,
+    fromAddress: r.from_address,
+    receivedAt: r.received_at,
+    sizeBytes: r.size_bytes,
+    attachmentCount: r.attachment_count,
+    hasHtml: r.has_html === 1,
+    parseStatus: r.parse_status,
+    verification: r.verification_code ? { code: r.verification_code, source: r.verification_source, method: r.verification_method ?? "rules" } : null,
+  };
+}
+
+const isoWithOffset = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
+
+const listQuery = z.object({
+  mailbox: z.array(z.string().trim().toLowerCase().pipe(z.email())).max(50).optional(),
+  mailboxId: z.array(z.string().regex(/^mbx_[0-9a-f]{32}$/, "mailboxId must be a mailbox id")).max(50).optional(),
+  mailboxStatus: z.array(z.enum(["active", "expired", "destroyed"])).optional(),
+  after: isoWithOffset.optional(),
+  since: isoWithOffset.optional(),
+  scope: z.enum(["default", "workspace"]).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+/** Opaque cursor: the (receivedAt, id) of the last row of the previous page. */
+export function encodeCursor(receivedAt: string, id: string): string {
+  return base64url(new TextEncoder().encode(`${receivedAt}|${id}`));
+}
+function decodeCursor(cursor: string): { receivedAt: string; id: string } {
+  const bytes = fromBase64url(cursor);
+  const [receivedAt, id] = bytes ? new TextDecoder().decode(bytes).split("|") : [];
+  if (!receivedAt || !id || Number.isNaN(Date.parse(receivedAt)) || !/^msg_[0-9a-f]{32}$/.test(id)) {
+    throw new ApiError(400, "Invalid request", { formErrors: [], fieldErrors: { cursor: ["cursor is not valid"] } });
+  }
+  return { receivedAt, id };
+}
+
+async function visibleMessage(c: AuthedContext, id: string | undefined): Promise<MessageRow> {
+  const row = isId("msg", id)
+    ? await c.env.DB.prepare("SELECT m.*, b.status AS mailbox_status FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE m.id = ?")
+        .bind(id)
+        .first<MessageRow>()
+    : null;
+  // Messages of a mailbox being destroyed are gone as far as readers are concerned.
+  if (!row || row.mailbox_status === "destroying") throw notFound("Message not found");
+  if (c.auth.user.role !== "admin" && row.user_id !== c.auth.user.id) throw new ApiError(403, "Forbidden");
+  return row;
+}
+
+/** A download name without path parts, quotes or control characters, plus its RFC 5987 form. */
+export function contentDisposition(name: string): string {
+  const safe = name.replace(/[\u0000-\u001f\u007f"\\/]/g, "_").replace(/^\.+/, "_").slice(0, 180) || "download";
+  const ascii = safe.replace(/[^\x20-\x7e]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(safe)}`;
+}
+
+export const messageRoutes = [
+  route({
+    method: "GET",
+    path: "/api/messages",
+    access: "user",
+    handler: async (_request, c) => {
+      const parsed = listQuery.safeParse(
+        Object.fromEntries(
+          [...new Set(c.url.searchParams.keys())].map((k) => [k, ["mailbox", "mailboxId", "mailboxStatus"].includes(k) ? c.url.searchParams.getAll(k) : c.url.searchParams.get(k)]),
+        ),
+      );
+      if (!parsed.success) throw invalidRequest(parsed.error);
+      const q = parsed.data;
+      const now = nowIso();
+      const where: string[] = ["b.status NOT IN ('destroying', 'creating')"];
+      const binds: unknown[] = [];
+      const bind = (v: unknown) => {
+        binds.push(v);
+        return `?${binds.length}`;
+      };
+      if (c.auth.user.role !== "admin") where.push(`m.user_id = ${bind(c.auth.user.id)}`);
+      if (q.mailboxId?.length) where.push(`m.mailbox_id IN (${q.mailboxId.map(bind).join(",")})`);
+      if (q.mailbox?.length) where.push(`m.mailbox_address IN (${q.mailbox.map(bind).join(",")})`);
+      const statuses = q.scope === "workspace" ? (q.mailboxStatus ?? ["active"]).filter((s) => s === "active") : q.mailboxStatus;
+      if (statuses) {
+        if (statuses.length === 0) return json({ messages: [], nextCursor: null });
+        const expr = effectiveStatusSql(bind(now)).replaceAll("status", "b.status").replaceAll("expires_at", "b.expires_at");
+        where.push(`${expr} IN (${statuses.map(bind).join(",")})`);
+      }
+      const after = [q.after, q.since].filter((v): v is string => Boolean(v)).sort().pop();
+      if (after) where.push(`m.received_at > ${bind(after)}`);
+      if (q.cursor) {
+        const cur = decodeCursor(q.cursor);
+        where.push(`(m.received_at, m.id) < (${bind(cur.receivedAt)}, ${bind(cur.id)})`);
+      }
+      const sql = `SELECT ${SUMMARY_COLUMNS} FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+        WHERE ${where.join(" AND ")} ORDER BY m.received_at DESC, m.id DESC LIMIT ${q.limit + 1}`;
+      const { results } = await c.env.DB.prepare(sql).bind(...binds).all<MessageRow>();
+      const page = results.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return json({ messages: page.map(summary), nextCursor: results.length > q.limit && last ? encodeCursor(last.received_at, last.id) : null });
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/api/messages/:id",
+    access: "user",
+    handler: async (request, c) => {
+      const row = await visibleMessage(c, request.params.id);
+      const [parsedObject, recipients, attachments] = await Promise.all([
+        row.parsed_r2_key ? c.env.MAIL_BUCKET.get(row.parsed_r2_key) : null,
+        c.env.DB.prepare("SELECT kind, name, address FROM message_recipients WHERE message_id = ? ORDER BY id").bind(row.id).all<{ kind: string; name: string | null; address: string }>(),
+        c.env.DB.prepare("SELECT * FROM message_attachments WHERE message_id = ? ORDER BY position")
+          .bind(row.id)
+          .all<{ id: string; filename: string | null; content_type: string; size_bytes: number; content_id: string | null; disposition: string }>(),
+      ]);
+      const body = parsedObject ? ((await parsedObject.json()) as { text: string | null; html: string | null; headers: Array<{ key: string; value: string }> }) : null;
+      const group = (kind: string) => recipients.results.filter((r) => r.kind === kind).map((r) => ({ name: r.name, address: r.address }));
+      return json({
+        message: {
+          ...summary(row),
+          envelopeFrom: row.envelope_from,
+          envelopeTo: row.envelope_to,
+          messageId: row.message_id_header,
+          dateHeader: row.date_header,
+          parseError: row.parse_error,
+          text: body?.text ?? null,
+          html: body?.html ?? null,
+          headers: body?.headers ?? [],
+          recipients: { to: group("to"), cc: group("cc"), bcc: group("bcc"), replyTo: group("replyTo") },
+          attachments: attachments.results.map((a) => ({
+            id: a.id,
+            filename: a.filename,
+            contentType: a.content_type,
+            sizeBytes: a.size_bytes,
+            contentId: a.content_id,
+            disposition: a.disposition,
+            downloadPath: `/api/messages/${row.id}/attachments/${a.id}`,
+          })),
+          rawDownloadPath: `/api/messages/${row.id}/raw`,
+        },
+      });
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/api/messages/:id/raw",
+    access: "user",
+    handler: async (request, c) => {
+      const row = await visibleMessage(c, request.params.id);
+      const object = await c.env.MAIL_BUCKET.get(row.raw_r2_key);
+      if (!object) throw notFound("Raw message not found");
+      return new Response(object.body, {
+        headers: {
+          "content-type": "message/rfc822",
+          "content-length": String(object.size),
+          "content-disposition": contentDisposition(`${row.id}.eml`),
+        },
+      });
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/api/messages/:id/attachments/:attachmentId",
+    access: "user",
+    handler: async (request, c) => {
+      const row = await visibleMessage(c, request.params.id);
+      const attId = request.params.attachmentId ?? "";
+      const meta = /^att_[0-9a-f]{36}$/.test(attId)
+        ? await c.env.DB.prepare("SELECT position, filename, content_type FROM message_attachments WHERE id = ? AND message_id = ?")
+            .bind(attId, row.id)
+            .first<{ position: number; filename: string | null; content_type: string }>()
+        : null;
+      if (!meta) throw notFound("Attachment not found");
+      const object = await c.env.MAIL_BUCKET.get(row.raw_r2_key);
+      if (!object) throw notFound("Raw message not found");
+      const found = await attachmentContent(new Uint8Array(await object.arrayBuffer()), meta.position);
+      if (!found) throw notFound("Attachment not found");
+      return new Response(found.content, {
+        headers: {
+          "content-type": /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/i.test(meta.content_type) ? meta.content_type : "application/octet-stream",
+          "content-length": String(found.content.byteLength),
+          "content-disposition": contentDisposition(meta.filename ?? `attachment-${meta.position + 1}`),
+          // Downloaded, never rendered on our origin.
+          "content-security-policy": "sandbox; default-src 'none'",
+          "x-content-type-options": "nosniff",
+        },
+      });
+    },
+  }),
+  route({
+    method: "DELETE",
+    path: "/api/messages/:id",
+    access: "user",
+    handler: async (request, c) => {
+      const row = await visibleMessage(c, request.params.id);
+      await c.env.MAIL_BUCKET.delete([row.raw_r2_key, ...(row.parsed_r2_key ? [row.parsed_r2_key] : [])]);
+      await c.env.DB.batch([
+        c.env.DB.prepare("DELETE FROM message_recipients WHERE message_id = ?").bind(row.id),
+        c.env.DB.prepare("DELETE FROM message_attachments WHERE message_id = ?").bind(row.id),
+        c.env.DB.prepare("DELETE FROM messages WHERE id = ?").bind(row.id),
+      ]);
+      return new Response(null, { status: 204 });
+    },
+  }),
+];

@@ -1,0 +1,275 @@
+import { env, exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { receiveMessage } from "../../src/mail/inbound";
+import { activeDomain, api, makeUser, resetCloudflare, type Caller } from "./helpers";
+import { fixtures, mockEmail } from "./mail-fixtures";
+
+let admin: Caller;
+let member: Caller;
+let other: Caller;
+const root = "inbound-test.com";
+let domainId: string;
+let mailboxId: string;
+let address: string;
+
+async function deliver(raw: Uint8Array, to = address) {
+  const msg = mockEmail(raw, { to });
+  const result = await receiveMessage(msg, env);
+  return { msg, result };
+}
+
+async function rawOf(messageId: string): Promise<Uint8Array> {
+  const row = await env.DB.prepare("SELECT raw_r2_key FROM messages WHERE id = ?").bind(messageId).first<{ raw_r2_key: string }>();
+  const obj = await env.MAIL_BUCKET.get(row!.raw_r2_key);
+  return new Uint8Array(await obj!.arrayBuffer());
+}
+
+async function detail(id: string, key = member.key) {
+  return (await api("GET", `/api/messages/${id}`, { key })).body.message;
+}
+
+beforeAll(async () => {
+  await resetCloudflare();
+  admin = await makeUser("admin");
+  member = await makeUser("member");
+  other = await makeUser("member");
+  ({ id: domainId } = await activeDomain(admin.key, root));
+  const mb = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "inbox", subdomain: "qa", mailDomain: root, expiresInMinutes: null } });
+  mailboxId = mb.body.id;
+  address = mb.body.address;
+});
+
+describe("email handler", () => {
+  it("stores the exact raw bytes, the parsed body and the verification code", async () => {
+    const raw = fixtures.plain(address.toUpperCase());
+    const { msg, result } = await deliver(raw, address.toUpperCase());
+    expect(msg.rejected).toBeNull();
+    expect(result.kind).toBe("stored");
+    const id = (result as { messageId: string }).messageId;
+    expect(await rawOf(id)).toEqual(raw);
+    const m = await detail(id);
+    expect(m).toMatchObject({
+      mailboxId,
+      mailboxAddress: address,
+      subject: "Your verification code",
+      fromName: "Acme Accounts",
+      fromAddress: "no-reply@acme.example",
+      parseStatus: "parsed",
+      verification: { code: "482913", source: "body", method: "rules" },
+      envelopeTo: address,
+      dateHeader: "2026-11-25T10:00:00.000Z",
+    });
+    expect(m.text).toContain("482913");
+    expect(m.previewText).toBe("Your verification code is 482913. It expires in 10 minutes.");
+    expect(m.recipients.to).toEqual([{ name: null, address: address.toUpperCase().toLowerCase() }]);
+  });
+
+  it("parses multipart/alternative with quoted-printable and base64 parts", async () => {
+    const { result } = await deliver(fixtures.alternative(address));
+    const m = await detail((result as { messageId: string }).messageId);
+    expect(m.text).toContain("Your confirmation code is 7Q4K9Z — thanks.");
+    expect(m.html).toContain("<b>7Q4K9Z</b>");
+    expect(m.hasHtml).toBe(true);
+    expect(m.verification?.code).toBe("7Q4K9Z");
+  });
+
+  it("lists inline images and attachments, and serves decoded attachment bytes with a safe name", async () => {
+    const { result } = await deliver(fixtures.withAttachments(address));
+    const m = await detail((result as { messageId: string }).messageId);
+    expect(m.attachmentCount).toBe(2);
+    expect(m.attachments.map((a: { contentType: string; disposition: string }) => [a.contentType, a.disposition])).toEqual([
+      ["image/png", "inline"],
+      ["application/pdf", "attachment"],
+    ]);
+    expect(m.recipients.cc.map((r: { address: string }) => r.address)).toEqual(["bob@acme.example", "carol@acme.example"]);
+    expect(m.recipients.replyTo).toEqual([{ name: null, address: "billing@acme.example" }]);
+    const pdf = m.attachments[1];
+    const res = await api("GET", pdf.downloadPath, { key: member.key });
+    expect(res.status).toBe(200);
+    expect(res.body).toBe("%PDF-1.4 fake invoice body");
+    const disposition = res.res.headers.get("content-disposition")!;
+    expect(disposition).toMatch(/^attachment; filename="/);
+    expect(disposition).not.toContain("/");
+    expect(res.res.headers.get("x-content-type-options")).toBe("nosniff");
+    const png = await exports.default.fetch(new Request(`http://kaisoumail.test${m.attachments[0].downloadPath}`, { headers: { authorization: `Bearer ${member.key}` } }));
+    expect(new Uint8Array(await png.arrayBuffer())).toEqual(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]));
+    expect((await api("GET", pdf.downloadPath, { key: other.key })).status).toBe(403);
+  });
+
+  it.each([
+    ["GBK", fixtures.gbk, "你好", "你好"],
+    ["Big5", fixtures.big5, "你好", "你好"],
+    ["ISO-2022-JP", fixtures.iso2022jp, "こんにちは", "こんにちは"],
+    ["ISO-8859-1", fixtures.latin1, "Café", "Un café, merci."],
+  ])("decodes %s subjects and bodies", async (_name, make, subject, body) => {
+    const { result } = await deliver(make(address));
+    const m = await detail((result as { messageId: string }).messageId);
+    expect(m.subject).toBe(subject);
+    expect(m.text.trim()).toBe(body);
+  });
+
+  it("stores messages with 8-bit headers, broken boundaries and no Message-ID", async () => {
+    for (const raw of [fixtures.eightBitHeaders(address), fixtures.brokenBoundary(address), fixtures.noMessageId(address)]) {
+      const { result, msg } = await deliver(raw);
+      expect(msg.rejected).toBeNull();
+      expect(result.kind).toBe("stored");
+      const id = (result as { messageId: string }).messageId;
+      expect(await rawOf(id)).toEqual(raw);
+      const m = await detail(id);
+      expect(["parsed", "failed"]).toContain(m.parseStatus);
+    }
+    const broken = await api("GET", `/api/messages?mailboxId=${mailboxId}&limit=200`, { key: member.key });
+    expect(broken.body.messages.some((m: { subject: string }) => m.subject === "Grüße aus München")).toBe(true);
+    expect(broken.body.messages.some((m: { previewText: string }) => m.previewText.includes("the body survives"))).toBe(true);
+  });
+
+  it("stores the same Message-ID once per mailbox", async () => {
+    const raw = fixtures.plain(address, "<same-id@acme.example>");
+    const first = await deliver(raw);
+    const second = await deliver(raw);
+    expect(first.result.kind).toBe("stored");
+    expect(second.result).toMatchObject({ kind: "duplicate", messageId: (first.result as { messageId: string }).messageId });
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE message_id_header = ?").bind("<same-id@acme.example>").first("n")).toBe(1);
+  });
+
+  it("rejects unknown, expired and destroyed mailboxes and oversized messages", async () => {
+    const unknown = await deliver(fixtures.plain(`nobody@qa.${root}`), `nobody@qa.${root}`);
+    expect(unknown.msg.rejected).toBe("Mailbox unavailable");
+    const bare = await deliver(fixtures.plain(`x@${root}`), `x@${root}`);
+    expect(bare.msg.rejected).toBe("Mailbox unavailable");
+    const mb = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "old", subdomain: "qa", mailDomain: root } });
+    await env.DB.prepare("UPDATE mailboxes SET expires_at = ? WHERE id = ?").bind(new Date(Date.now() - 1000).toISOString(), mb.body.id).run();
+    const expired = await deliver(fixtures.plain(mb.body.address), mb.body.address);
+    expect(expired.msg.rejected).toBe("Mailbox unavailable");
+    expect((await api("GET", `/api/mailboxes/${mb.body.id}`, { key: member.key })).body.status).toBe("expired");
+    const big = mockEmail(fixtures.plain(address), { to: address, rawSize: 26 * 1024 * 1024 });
+    await receiveMessage(big, env);
+    expect(big.rejected).toMatch(/too large/i);
+  });
+
+  it("throws when R2 fails, so the sender retries, and leaves nothing behind", async () => {
+    const failing = {
+      ...env,
+      MAIL_BUCKET: {
+        put: async () => {
+          throw new Error("R2 unavailable");
+        },
+        delete: async () => {},
+      },
+    } as unknown as typeof env;
+    const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM messages").first<number>("n");
+    await expect(receiveMessage(mockEmail(fixtures.plain(address), { to: address }), failing)).rejects.toThrow("R2 unavailable");
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM messages").first<number>("n")).toBe(before);
+  });
+
+  it("stores a 20 MiB attachment byte for byte", async () => {
+    const raw = fixtures.bigAttachment(address, 20 * 1024 * 1024);
+    const { result, msg } = await deliver(raw);
+    expect(msg.rejected).toBeNull();
+    expect(result.kind).toBe("stored");
+    const id = (result as { messageId: string }).messageId;
+    const stored = await rawOf(id);
+    expect(stored.byteLength).toBe(raw.byteLength);
+    // Compare digests: a structural diff of two 20 MiB arrays would exhaust the test isolate.
+    const digest = async (u8: Uint8Array) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", u8))].join(",");
+    expect(await digest(stored)).toBe(await digest(raw));
+    const m = await detail(id);
+    expect(m.attachments[0].filename).toBe("big.bin");
+    // postal-mime keeps the line break before the closing boundary in a binary part (+1 byte).
+    expect(m.attachments[0].sizeBytes - 20 * 1024 * 1024).toBeGreaterThanOrEqual(0);
+    expect(m.attachments[0].sizeBytes - 20 * 1024 * 1024).toBeLessThanOrEqual(2);
+  });
+
+  it("goes through the Worker's own email() export", async () => {
+    const raw = fixtures.plain(address);
+    const msg = mockEmail(raw, { to: address });
+    // JSRPC to the default export; function props (setReject) arrive as stubs.
+    await (exports.default as unknown as { email(m: unknown): Promise<void> }).email(msg);
+    expect(msg.rejected).toBeNull();
+  });
+});
+
+describe("catch-all delivery", () => {
+  it("materialises a long-lived catch_all mailbox owned by the admin who enabled it", async () => {
+    expect((await api("POST", `/api/domains/${domainId}/catch-all/enable`, { key: admin.key })).status).toBe(200);
+    const to = `random-signup@any.${root}`;
+    const { msg, result } = await deliver(fixtures.plain(to), to);
+    expect(msg.rejected).toBeNull();
+    expect(result.kind).toBe("stored");
+    const row = await env.DB.prepare("SELECT * FROM mailboxes WHERE address = ?").bind(to).first<Record<string, unknown>>();
+    expect(row).toMatchObject({ source: "catch_all", status: "active", user_id: admin.userId, expires_at: null, routing_rule_id: null });
+    // Ensure promotes it to a registered mailbox with its own rule once catch-all is off.
+    expect((await api("POST", `/api/domains/${domainId}/catch-all/disable`, { key: admin.key })).status).toBe(200);
+    const promoted = await api("POST", "/api/mailboxes/ensure", { key: admin.key, body: { address: to } });
+    expect(promoted.status).toBe(200);
+    expect(promoted.body).toMatchObject({ source: "registered", status: "active" });
+    expect(promoted.body.routingRuleId).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe("GET /api/messages", () => {
+  it("pages newest first with a stable cursor: no duplicates, no gaps while new mail arrives", async () => {
+    const mb = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "pager", subdomain: "qa", mailDomain: root } });
+    for (let i = 0; i < 25; i++) await deliver(fixtures.noMessageId(mb.body.address), mb.body.address);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: { body: { messages: Array<{ id: string }>; nextCursor: string | null } } = await api(
+        "GET",
+        `/api/messages?mailboxId=${mb.body.id}&limit=10${cursor ? `&cursor=${cursor}` : ""}`,
+        { key: member.key },
+      );
+      seen.push(...res.body.messages.map((m) => m.id));
+      cursor = res.body.nextCursor;
+      if (pages++ === 0) for (let i = 0; i < 3; i++) await deliver(fixtures.noMessageId(mb.body.address), mb.body.address);
+    } while (cursor);
+    expect(seen).toHaveLength(25);
+    expect(new Set(seen).size).toBe(25);
+    expect([...seen].sort().reverse()).toEqual(seen);
+    const newer = await api("GET", `/api/messages?mailboxId=${mb.body.id}&limit=200`, { key: member.key });
+    expect(newer.body.messages).toHaveLength(28);
+  });
+
+  it("filters by mailbox, status and time, and hides other members' mail", async () => {
+    const all = await api("GET", "/api/messages?limit=200", { key: member.key });
+    expect(all.body.messages.length).toBeGreaterThan(0);
+    expect((await api("GET", "/api/messages?limit=200", { key: other.key })).body.messages).toEqual([]);
+    const byAddress = await api("GET", `/api/messages?mailbox=${encodeURIComponent(address)}&limit=5`, { key: member.key });
+    expect(byAddress.body.messages.every((m: { mailboxAddress: string }) => m.mailboxAddress === address)).toBe(true);
+    const newest = all.body.messages[0].receivedAt;
+    expect((await api("GET", `/api/messages?after=${encodeURIComponent(newest)}`, { key: member.key })).body.messages).toEqual([]);
+    expect((await api("GET", "/api/messages?mailboxStatus=expired", { key: member.key })).body.messages).toEqual([]);
+    for (const bad of ["after=yesterday", "limit=0", "limit=201", "cursor=%%%", "mailboxId=nope", "mailboxStatus=weird"]) {
+      const res = await api("GET", `/api/messages?${bad}`, { key: member.key });
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error).toBe("Invalid request");
+    }
+  });
+
+  it("downloads the exact raw message and deletes a message", async () => {
+    const raw = fixtures.alternative(address);
+    const { result } = await deliver(raw);
+    const id = (result as { messageId: string }).messageId;
+    const res = await exports.default.fetch(new Request(`http://kaisoumail.test/api/messages/${id}/raw`, { headers: { authorization: `Bearer ${member.key}` } }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("message/rfc822");
+    expect(res.headers.get("content-disposition")).toContain(`${id}.eml`);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(raw);
+    expect((await api("GET", `/api/messages/${id}/raw`, { key: other.key })).status).toBe(403);
+    expect((await api("DELETE", `/api/messages/${id}`, { key: other.key })).status).toBe(403);
+    expect((await api("DELETE", `/api/messages/${id}`, { key: member.key })).status).toBe(204);
+    expect((await api("GET", `/api/messages/${id}`, { key: member.key })).status).toBe(404);
+  });
+
+  it("uses the (mailbox, received_at, id) index for a mailbox page", async () => {
+    const plan = await env.DB.prepare(
+      "EXPLAIN QUERY PLAN SELECT m.id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE m.mailbox_id = ?1 AND (m.received_at, m.id) < (?2, ?3) ORDER BY m.received_at DESC, m.id DESC LIMIT 51",
+    )
+      .bind(mailboxId, new Date().toISOString(), "msg_ffffffffffffffffffffffffffffffff")
+      .all<{ detail: string }>();
+    const text = plan.results.map((r) => r.detail).join("\n");
+    expect(text).toContain("messages_mailbox_received");
+    expect(text).not.toContain("TEMP B-TREE");
+  });
+});
