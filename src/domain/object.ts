@@ -143,7 +143,7 @@ export class DomainObject extends DurableObject<Env> {
     return this.queue.run(async () => {
       const before = this.load(rootDomain);
       const config = this.config();
-      const pre = this.precondition(cmd, config);
+      const pre = precondition(cmd.type, config, Boolean(this.snapshot?.context.zoneId));
       if (pre) return pre;
       // Finish work a crash left behind before starting anything new.
       if (before.context.op) await this.drive();
@@ -174,63 +174,6 @@ export class DomainObject extends DurableObject<Env> {
       }
       return { ok: true, domain, created: !existedBefore && domain !== null, changed };
     });
-  }
-
-  private precondition(cmd: Command, config: Config): DomainResult | null {
-    const needsCloudflare = cmd.type !== "DISABLE";
-    const verb = {
-      BIND: "Cloudflare domain binding",
-      ENABLE: "Cloudflare domain enablement",
-      RETRY: "Cloudflare domain retry",
-      DISABLE: "Domain disable",
-      DELETE: "Cloudflare domain deletion",
-      CATCH_ALL_ENABLE: "Catch-all enable",
-      CATCH_ALL_DISABLE: "Catch-all disable",
-    }[cmd.type];
-    if (needsCloudflare && !config.managementEnabled) {
-      return failed({
-        status: 409,
-        message: `${verb} requires EMAIL_ROUTING_MANAGEMENT_ENABLED=true`,
-        code: "management_disabled",
-        hint: "Set EMAIL_ROUTING_MANAGEMENT_ENABLED=true in the Worker's variables and redeploy.",
-        retryable: false,
-        cloudflareCode: null,
-      });
-    }
-    if (needsCloudflare && !config.cloudflareToken) {
-      return failed({
-        status: 503,
-        message: "Email Routing management is enabled but CLOUDFLARE_RUNTIME_API_TOKEN or CLOUDFLARE_API_TOKEN is not configured",
-        code: "missing_token",
-        hint: "Set the CLOUDFLARE_RUNTIME_API_TOKEN Worker secret (or the shared CLOUDFLARE_API_TOKEN).",
-        retryable: false,
-        cloudflareCode: null,
-      });
-    }
-    if (cmd.type === "BIND" && !config.accountId && !this.snapshot?.context.zoneId) {
-      return failed({
-        status: 503,
-        message: "Cloudflare domain binding requires CLOUDFLARE_ACCOUNT_ID to be configured",
-        code: "missing_account_id",
-        hint: "Set CLOUDFLARE_ACCOUNT_ID in the Worker's runtime variables (not only in the CI job) and redeploy.",
-        retryable: false,
-        cloudflareCode: null,
-      });
-    }
-    if ((cmd.type === "BIND" || cmd.type === "ENABLE" || cmd.type === "CATCH_ALL_ENABLE") && !config.emailWorkerName) {
-      return failed({
-        status: 503,
-        message:
-          cmd.type === "CATCH_ALL_ENABLE"
-            ? "Catch-all management requires EMAIL_WORKER_NAME to be configured"
-            : "Email Routing management is enabled but EMAIL_WORKER_NAME is not configured",
-        code: "missing_email_worker_name",
-        hint: "Set EMAIL_WORKER_NAME to the name of the Worker that receives mail (this Worker: kaisoumail).",
-        retryable: false,
-        cloudflareCode: null,
-      });
-    }
-    return null;
   }
 
   private event(cmd: Command): DomainEvent {
@@ -423,6 +366,72 @@ export class DomainObject extends DurableObject<Env> {
     return v;
   }
 }
+
+export type CommandType = Command["type"];
+
+/**
+ * Configuration a command needs before anything is sent to Cloudflare, in the reference's order
+ * and wording. Checked by the router (so the caller gets the answer without waking the object)
+ * and again by the object itself.
+ */
+export function precondition(type: Command["type"], config: Config, hasZone: boolean): Extract<DomainResult, { ok: false }> | null {
+const cmd = { type };
+  const needsCloudflare = cmd.type !== "DISABLE";
+  const verb = {
+    BIND: "Cloudflare domain binding",
+    ENABLE: "Cloudflare domain enablement",
+    RETRY: "Cloudflare domain retry",
+    DISABLE: "Domain disable",
+    DELETE: "Cloudflare domain deletion",
+    CATCH_ALL_ENABLE: "Catch-all enable",
+    CATCH_ALL_DISABLE: "Catch-all disable",
+  }[cmd.type];
+  if (needsCloudflare && !config.managementEnabled) {
+    return failed({
+      status: 409,
+      message: `${verb} requires EMAIL_ROUTING_MANAGEMENT_ENABLED=true`,
+      code: "management_disabled",
+      hint: "Set EMAIL_ROUTING_MANAGEMENT_ENABLED=true in the Worker's variables and redeploy.",
+      retryable: false,
+      cloudflareCode: null,
+    });
+  }
+  if (needsCloudflare && !config.cloudflareToken) {
+    return failed({
+      status: 503,
+      message: "Email Routing management is enabled but CLOUDFLARE_RUNTIME_API_TOKEN or CLOUDFLARE_API_TOKEN is not configured",
+      code: "missing_token",
+      hint: "Set the CLOUDFLARE_RUNTIME_API_TOKEN Worker secret (or the shared CLOUDFLARE_API_TOKEN).",
+      retryable: false,
+      cloudflareCode: null,
+    });
+  }
+  if (cmd.type === "BIND" && !config.accountId && !hasZone) {
+    return failed({
+      status: 503,
+      message: "Cloudflare domain binding requires CLOUDFLARE_ACCOUNT_ID to be configured",
+      code: "missing_account_id",
+      hint: "Set CLOUDFLARE_ACCOUNT_ID in the Worker's runtime variables (not only in the CI job) and redeploy.",
+      retryable: false,
+      cloudflareCode: null,
+    });
+  }
+  if ((cmd.type === "BIND" || cmd.type === "ENABLE" || cmd.type === "CATCH_ALL_ENABLE") && !config.emailWorkerName) {
+    return failed({
+      status: 503,
+      message:
+        cmd.type === "CATCH_ALL_ENABLE"
+          ? "Catch-all management requires EMAIL_WORKER_NAME to be configured"
+          : "Email Routing management is enabled but EMAIL_WORKER_NAME is not configured",
+      code: "missing_email_worker_name",
+      hint: "Set EMAIL_WORKER_NAME to the name of the Worker that receives mail (this Worker: kaisoumail).",
+      retryable: false,
+      cloudflareCode: null,
+    });
+  }
+  return null;
+}
+
 
 export const DEFAULT_CATCH_ALL: CatchAllRule = { enabled: false, name: "", matchers: [{ type: "all" }], actions: [{ type: "drop" }] };
 

@@ -14,8 +14,10 @@
  *   a space, everything else (span, a, b, …) joins inline;
  * - decodes entities: common named ones (incl. accented Latin letters) and numeric ones;
  * - source whitespace collapses like a browser would; each output line is trimmed and
- *   blank lines are collapsed to at most one (only `<br><br>` produces a blank line). Zero-width padding (ZWNJ, ZWSP, soft
- *   hyphen, U+034F that marketing preheaders use) is removed.
+ *   blank lines are collapsed to at most one (only `<br><br>` produces a blank line);
+ *   zero-width padding (ZWNJ, ZWSP, soft hyphen, the U+034F of marketing preheaders) is
+ *   removed;
+ * - `options.maxLength` stops the scan once that much text has been produced.
  *
  * Not a goal: CSS (`display:none` text stays), `<pre>` whitespace, image alt text.
  */
@@ -148,7 +150,7 @@ export interface HtmlToTextOptions {
 
 export function htmlToText(html: string, options: HtmlToTextOptions = {}): string {
   const n = html.length;
-  const out: string[] = [];
+  let out = "";
   const maxLength = options.maxLength ?? Infinity;
   let produced = 0;
   // A quote only opens an attribute value if a matching quote exists later; knowing the
@@ -171,13 +173,13 @@ export function htmlToText(html: string, options: HtmlToTextOptions = {}): strin
   // Consecutive block boundaries produce one line break; <br> always breaks.
   let atLineStart = true;
   const blockBreak = () => {
-    if (!atLineStart) out.push("\n");
+    if (!atLineStart) out += "\n";
     atLineStart = true;
   };
   const flushText = (end: number) => {
     if (end <= i) return;
     const seg = decodeEntities(html.slice(i, end).replace(SOURCE_WS_RE, " "));
-    out.push(seg);
+    out += seg;
     produced += seg.length;
     if (NON_SPACE_RE.test(seg)) atLineStart = seg.endsWith("\n");
   };
@@ -209,10 +211,14 @@ export function htmlToText(html: string, options: HtmlToTextOptions = {}): strin
       continue;
     }
 
-    let j = nameStart + 1;
-    while (j < n && isTagNameChar(html.charCodeAt(j))) j++;
+    let j = nameStart;
+    let upper = false;
+    for (let c = html.charCodeAt(j); j < n && isTagNameChar(c); c = html.charCodeAt(++j)) {
+      if (c >= 65 && c <= 90) upper = true;
+    }
     // Every name we act on is ≤ 10 characters; longer ones (custom elements) are inline.
-    const name = j - nameStart <= 10 ? html.slice(nameStart, j).toLowerCase() : "";
+    let name = j - nameStart <= 10 ? html.slice(nameStart, j) : "";
+    if (upper) name = name.toLowerCase();
 
     // Find the end of the tag, honouring quoted attribute values.
     let k = j;
@@ -266,13 +272,13 @@ export function htmlToText(html: string, options: HtmlToTextOptions = {}): strin
     }
 
     if (name === "br") {
-      out.push("\n");
+      out += "\n";
       atLineStart = true;
     } else if (name === "hr" || BLOCK.has(name)) blockBreak();
-    else if (CELL.has(name)) out.push(" ");
+    else if (CELL.has(name)) out += " ";
   }
 
-  return tidy(out.join(""));
+  return tidy(out);
 }
 
 /** Collapse whitespace per line, trim lines, keep at most one blank line in a row. */

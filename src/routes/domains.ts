@@ -5,7 +5,7 @@ import type { CfZone } from "../cloudflare/types";
 import { rowToDomainDTO, type DomainRow } from "../domain/dto";
 import { classifyFailure } from "../domain/errors";
 import { classifyApex } from "../domain/names";
-import { domainFailure, type DomainResult } from "../domain/object";
+import { domainFailure, precondition, type CommandType, type DomainResult } from "../domain/object";
 import { domainStub } from "../domain/stub";
 import { ApiError, notFound } from "../lib/errors";
 import { json, readJson } from "../lib/http";
@@ -16,6 +16,11 @@ function answer(result: DomainResult, okStatus?: number): Response {
   if (!result.ok) throw domainFailure(result);
   if (okStatus === 204) return new Response(null, { status: 204 });
   return json(result.domain, { status: okStatus ?? (result.created ? 201 : 200) });
+}
+
+function assertConfigured(c: AuthedContext, type: CommandType, hasZone: boolean): void {
+  const pre = precondition(type, c.config, hasZone);
+  if (pre) throw domainFailure(pre);
 }
 
 async function domainRow(c: AuthedContext, id: string | undefined): Promise<DomainRow> {
@@ -133,6 +138,8 @@ export const domainRoutes = [
           });
         }
       }
+      const known = await c.env.DB.prepare("SELECT zone_id FROM domains WHERE root_domain = ?").bind(domain).first<{ zone_id: string | null }>();
+      assertConfigured(c, "BIND", Boolean(known?.zone_id));
       return answer(await domainStub(c.env, domain).bind(domain));
     },
   }),
@@ -145,6 +152,7 @@ export const domainRoutes = [
         request,
         withDomainAlias({ zoneId: z.string().trim().min(1, "zoneId is required").max(128).regex(/^[A-Za-z0-9]+$/, "zoneId must be a Cloudflare zone id") }, true),
       );
+      assertConfigured(c, "ENABLE", true);
       return answer(await domainStub(c.env, body.domain!).enable(body.domain!, body.zoneId.toLowerCase()));
     },
   }),
@@ -154,6 +162,7 @@ export const domainRoutes = [
     access: "admin",
     handler: async (request, c) => {
       const row = await domainRow(c, request.params.id);
+      assertConfigured(c, "RETRY", true);
       return answer(await domainStub(c.env, row.root_domain).retry(row.root_domain), 200);
     },
   }),
@@ -163,6 +172,7 @@ export const domainRoutes = [
     access: "admin",
     handler: async (request, c) => {
       const row = await domainRow(c, request.params.id);
+      assertConfigured(c, "DISABLE", true);
       return answer(await domainStub(c.env, row.root_domain).disable(row.root_domain), 200);
     },
   }),
@@ -172,6 +182,7 @@ export const domainRoutes = [
     access: "admin",
     handler: async (request, c) => {
       const row = await domainRow(c, request.params.id);
+      assertConfigured(c, "DELETE", true);
       const blocking = await c.env.DB.prepare("SELECT COUNT(*) AS n FROM mailboxes WHERE domain_id = ? AND status <> 'destroyed'")
         .bind(row.id)
         .first<number>("n");
@@ -193,6 +204,7 @@ export const domainRoutes = [
     access: "admin",
     handler: async (request, c) => {
       const row = await domainRow(c, request.params.id);
+      assertConfigured(c, "CATCH_ALL_ENABLE", true);
       return answer(await domainStub(c.env, row.root_domain).catchAllEnable(row.root_domain, c.auth.user.id), 200);
     },
   }),
@@ -202,6 +214,7 @@ export const domainRoutes = [
     access: "admin",
     handler: async (request, c) => {
       const row = await domainRow(c, request.params.id);
+      assertConfigured(c, "CATCH_ALL_DISABLE", true);
       return answer(await domainStub(c.env, row.root_domain).catchAllDisable(row.root_domain), 200);
     },
   }),

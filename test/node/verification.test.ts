@@ -140,6 +140,7 @@ describe("htmlToText", () => {
     expect(htmlToText("a<script>never closed 482910")).toBe("a");
     expect(htmlToText("<head><meta charset=utf-8><body>x")).toBe("x");
     expect(htmlToText("<!--[if mso]><xml>o</xml><![endif]-->y<![CDATA[z]]>")).toBe("y");
+    expect(htmlToText("<HTML><HEAD><TITLE>t</TITLE></HEAD><BODY>A<BR>B<SCRIPT>x</SCRIPT></BODY></HTML>")).toBe("A\nB");
   });
 
   test("block elements break lines, inline elements join, cells are spaced", () => {

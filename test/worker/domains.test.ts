@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { DomainObject } from "../../src/domain/object";
+import { handleFetch } from "../../src/router";
 import { beforeEach, describe, expect, it } from "vitest";
 import { api, cfCalls, simZone, domainObject, FULL_PERMISSIONS, makeUser, resetCloudflare, sim, SIM_ACCOUNT, SIM_TOKEN, type Caller } from "./helpers";
 
@@ -143,5 +144,148 @@ describe("runInDurableObject", () => {
       expect(snap?.value).toBe("pending");
       expect(snap?.context.zoneId).toMatch(/^[0-9a-f]{32}$/);
     });
+  });
+});
+
+describe("configuration preconditions (seed messages)", () => {
+  const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+  async function bindWith(overrides: Record<string, string | undefined>, domain = "precond.com") {
+    const res = await handleFetch(
+      new Request("http://kaisoumail.test/api/domains/bind", {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ mailDomain: domain }),
+      }),
+      { ...env, ...overrides },
+      ctx,
+    );
+    return { status: res.status, body: (await res.json()) as { error: string; details: { code: string; hint: string } } };
+  }
+
+  it.each([
+    [{ EMAIL_ROUTING_MANAGEMENT_ENABLED: "false" }, 409, "Cloudflare domain binding requires EMAIL_ROUTING_MANAGEMENT_ENABLED=true", "management_disabled"],
+    [
+      { CLOUDFLARE_RUNTIME_API_TOKEN: undefined, CLOUDFLARE_API_TOKEN: undefined },
+      503,
+      "Email Routing management is enabled but CLOUDFLARE_RUNTIME_API_TOKEN or CLOUDFLARE_API_TOKEN is not configured",
+      "missing_token",
+    ],
+    [{ CLOUDFLARE_ACCOUNT_ID: undefined }, 503, "Cloudflare domain binding requires CLOUDFLARE_ACCOUNT_ID to be configured", "missing_account_id"],
+    [{ EMAIL_WORKER_NAME: undefined }, 503, "Email Routing management is enabled but EMAIL_WORKER_NAME is not configured", "missing_email_worker_name"],
+  ])("%j → %i %s", async (overrides, status, message, code) => {
+    const res = await bindWith(overrides);
+    expect(res.status).toBe(status);
+    expect(res.body.error).toBe(message);
+    expect(res.body.details.code).toBe(code);
+    expect(res.body.details.hint.length).toBeGreaterThan(10);
+    expect(await cfCalls()).toEqual([]);
+  });
+
+  it("the shared CLOUDFLARE_API_TOKEN is used when the runtime token is absent", async () => {
+    const res = await bindWith({ CLOUDFLARE_RUNTIME_API_TOKEN: undefined, CLOUDFLARE_API_TOKEN: SIM_TOKEN }, "shared-token.com");
+    expect(res.status).toBe(201);
+  });
+});
+
+describe("GET /api/domains/catalog", () => {
+  it("merges every zone the token can see (all pages) with local records", async () => {
+    for (let i = 0; i < 118; i++) await sim.createZone(`cat${String(i).padStart(3, "0")}.net`, i % 2 ? "active" : "pending");
+    const bound = await bind("catalog-bound.com");
+    const enabledZone = await sim.createZone("catalog-enabled.com");
+    await api("POST", "/api/domains", { key: admin.key, body: { mailDomain: "catalog-enabled.com", zoneId: enabledZone.id } });
+    const res = await api("GET", "/api/domains/catalog", { key: admin.key });
+    expect(res.status).toBe(200);
+    expect(res.body.cloudflareSync.status).toBe("live");
+    const visible = res.body.domains.filter((d: { cloudflareAvailability: string }) => d.cloudflareAvailability === "available");
+    expect(visible).toHaveLength(120);
+    expect(res.body.domains.find((d: { rootDomain: string }) => d.rootDomain === "cat000.net")).toMatchObject({
+      id: null,
+      projectStatus: "not_enabled",
+      cloudflareStatus: "pending",
+      bindingSource: null,
+    });
+    expect(res.body.domains.find((d: { rootDomain: string }) => d.rootDomain === "catalog-bound.com")).toMatchObject({
+      id: bound.body.id,
+      projectStatus: "pending",
+      bindingSource: "project_bind",
+      nameServers: bound.body.nameServers,
+    });
+    expect(res.body.domains.find((d: { rootDomain: string }) => d.rootDomain === "catalog-enabled.com")).toMatchObject({
+      projectStatus: "active",
+      bindingSource: "catalog",
+    });
+  });
+
+  it("degrades to 200 with local rows when Cloudflare rate limits", async () => {
+    await bind("ratelimited.com");
+    await sim.fault({ method: "GET", path: "/zones", kind: "429", retryAfter: 30, count: 1 });
+    const res = await api("GET", "/api/domains/catalog", { key: admin.key });
+    expect(res.status).toBe(200);
+    expect(res.body.cloudflareSync).toMatchObject({ status: "rate_limited", retryAfterSeconds: 30 });
+    expect(res.body.domains.some((d: { rootDomain: string }) => d.rootDomain === "ratelimited.com")).toBe(true);
+  });
+});
+
+describe("enable, disable, delete", () => {
+  it("enable from the catalog requires the zone's id and name to match", async () => {
+    const zone = await sim.createZone("match.com");
+    const other = await sim.createZone("other-match.com");
+    const wrong = await api("POST", "/api/domains", { key: admin.key, body: { mailDomain: "match.com", zoneId: other.id } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ error: "Mailbox domain is not available in Cloudflare", details: { code: "domain_not_in_catalog" } });
+    const missing = await api("POST", "/api/domains", { key: admin.key, body: { mailDomain: "match.com", zoneId: "f".repeat(32) } });
+    expect(missing.status).toBe(400);
+    await sim.clearRequests();
+    const ok = await api("POST", "/api/domains", { key: admin.key, body: { rootDomain: "match.com", zoneId: zone.id } });
+    expect(ok.status).toBe(201);
+    expect(await cfCalls()).toEqual([`GET /client/v4/zones/${zone.id}`, `POST /client/v4/zones/${zone.id}/email/routing/dns`]);
+  });
+
+  it("enable of a pending catalog zone waits for delegation and activates by alarm", async () => {
+    const zone = await sim.createZone("pending-catalog.com", "pending");
+    const res = await api("POST", "/api/domains", { key: admin.key, body: { mailDomain: "pending-catalog.com", zoneId: zone.id } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: "pending", bindingSource: "catalog", nameServers: zone.name_servers });
+    await sim.activate(zone.id);
+    await runDurableObjectAlarm(domainObject("pending-catalog.com"));
+    expect((await env.DB.prepare("SELECT status FROM domains WHERE id = ?").bind(res.body.id).first("status"))).toBe("active");
+  });
+
+  it("disable keeps the record; delete removes the project zone (404 counts as done) and keeps the id", async () => {
+    const res = await bind("lifecycle.com");
+    const disabled = await api("POST", `/api/domains/${res.body.id}/disable`, { key: admin.key });
+    expect(disabled.status).toBe(200);
+    expect(disabled.body).toMatchObject({ status: "disabled" });
+    expect(disabled.body.disabledAt).not.toBeNull();
+    expect(await runDurableObjectAlarm(domainObject("lifecycle.com"))).toBe(false);
+    // The zone vanishes behind our back: delete still succeeds.
+    await fetch(`${env.SIM_URL}/client/v4/zones/${res.body.zoneId}`, { method: "DELETE", headers: { authorization: `Bearer ${SIM_TOKEN}` } });
+    expect((await api("POST", `/api/domains/${res.body.id}/delete`, { key: admin.key })).status).toBe(204);
+    expect((await api("GET", "/api/domains", { key: admin.key })).body.domains.some((d: { id: string }) => d.id === res.body.id)).toBe(false);
+    expect((await api("POST", `/api/domains/${res.body.id}/retry`, { key: admin.key })).status).toBe(404);
+    const again = await bind("lifecycle.com");
+    expect(again.status).toBe(201);
+    expect(again.body.id).toBe(res.body.id);
+    expect(again.body.zoneId).not.toBe(res.body.zoneId);
+  });
+
+  it("catalog domains cannot be deleted", async () => {
+    const zone = await sim.createZone("catalog-only.com");
+    const res = await api("POST", "/api/domains", { key: admin.key, body: { mailDomain: "catalog-only.com", zoneId: zone.id } });
+    const del = await api("POST", `/api/domains/${res.body.id}/delete`, { key: admin.key });
+    expect(del.status).toBe(409);
+    expect(del.body.error).toBe("Only project-bound domains can be deleted");
+  });
+
+  it("transient Cloudflare failures during bind are retried by the alarm without a second zone", async () => {
+    await sim.fault({ method: "POST", path: "/zones", kind: "5xx", count: 1 });
+    const res = await bind("flaky.com");
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: "provisioning_error", lastProvisionErrorCode: "cloudflare_unavailable" });
+    expect(res.body.nextRetryAt).not.toBeNull();
+    await runDurableObjectAlarm(domainObject("flaky.com"));
+    const after = await api("GET", "/api/domains", { key: admin.key });
+    expect(after.body.domains.find((d: { rootDomain: string }) => d.rootDomain === "flaky.com")).toMatchObject({ status: "pending" });
+    expect((await sim.state()).zones.filter((z) => z.zone.name === "flaky.com")).toHaveLength(1);
   });
 });
