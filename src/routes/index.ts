@@ -1,4 +1,5 @@
 import type { RouteDef } from "./define";
+import { adminRoutes } from "./admin";
 import { authRoutes } from "./auth";
 import { domainRoutes } from "./domains";
 import { mailboxRoutes } from "./mailboxes";
@@ -7,4 +8,4 @@ import { metaRoutes } from "./meta";
 import { userRoutes } from "./users";
 
 /** The route table: every route with its access level, in one place. */
-export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes, ...domainRoutes, ...mailboxRoutes, ...messageRoutes];
+export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes, ...domainRoutes, ...mailboxRoutes, ...messageRoutes, ...adminRoutes];

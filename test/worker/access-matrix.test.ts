@@ -69,6 +69,7 @@ const cases: Record<string, Case> = {
     request: (w) => ({ path: `/api/messages/${w.messageId}/attachments/${w.attachmentId}` }),
     owned: true,
   },
+  "GET /api/admin/setup": { request: () => ({ path: "/api/admin/setup" }) },
   "DELETE /api/messages/:id": { request: (w) => ({ path: `/api/messages/${w.messageId}` }), owned: true },
 };
 

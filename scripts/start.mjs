@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// npm start: local KaisouMail with no Cloudflare account.
+//  1. applies the D1 migrations locally,
+//  2. starts the local Cloudflare simulator (state in .sim/, survives restarts),
+//  3. starts the Worker with `wrangler dev`, wired to the simulator,
+//  4. creates the local admin (bootstrap) and prints the URLs and the admin API key.
+// Options: --port 8787 --sim-port 8788 --fresh (wipe local state first) --state-dir DIR (where the
+// simulator, D1/R2/DO state and local secrets live; default .sim and .wrangler/state).
+// Env: PORT, SIM_PORT. Tests and benchmarks start isolated stacks with their own --state-dir.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const port = Number(opt("port", process.env.PORT ?? "8787"));
+const simPort = Number(opt("sim-port", process.env.SIM_PORT ?? "8788"));
+const host = "127.0.0.1";
+const customState = opt("state-dir", null);
+const stateDir = customState ? join(customState, "sim") : join(root, ".sim");
+const persistTo = customState ? join(customState, "wrangler") : join(root, ".wrangler", "state");
+
+if (args.includes("--fresh")) {
+  rmSync(stateDir, { recursive: true, force: true });
+  rmSync(persistTo, { recursive: true, force: true });
+}
+mkdirSync(stateDir, { recursive: true });
+
+// Local secrets are generated once and kept in .sim/local.json, so restarts keep the same admin key.
+const localPath = join(stateDir, "local.json");
+const local = existsSync(localPath)
+  ? JSON.parse(readFileSync(localPath, "utf8"))
+  : {
+      adminKey: `km_${randomBytes(32).toString("base64url")}`,
+      sessionSecret: randomBytes(32).toString("base64url"),
+      accountId: "0123456789abcdef0123456789abcdef",
+      cloudflareToken: "sim-full-access-token-0000000000000000000000",
+    };
+writeFileSync(localPath, JSON.stringify(local, null, 2), { mode: 0o600 });
+
+const children = [];
+function stopAll(code = 0) {
+  for (const c of children) if (!c.killed) c.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 500).unref();
+}
+process.on("SIGINT", () => stopAll(0));
+process.on("SIGTERM", () => stopAll(0));
+
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "" };
+
+console.log("• applying local D1 migrations…");
+const migrate = spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
+  cwd: root,
+  env,
+  encoding: "utf8",
+});
+if (migrate.status !== 0) {
+  console.error(migrate.stdout, migrate.stderr);
+  process.exit(1);
+}
+
+async function waitFor(url, label, timeoutMs = 60_000) {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${label} did not start within ${timeoutMs / 1000} s (${url})`);
+}
+
+console.log("• starting the Cloudflare simulator…");
+const sim = spawn(bin("tsx"), [join(root, "sim", "main.ts"), "--port", String(simPort), "--host", host, "--state", join(stateDir, "state.json")], {
+  cwd: root,
+  env,
+  stdio: ["ignore", "pipe", "inherit"],
+});
+children.push(sim);
+sim.stdout.on("data", () => {});
+sim.on("exit", (code) => {
+  console.error(`simulator exited (${code})`);
+  stopAll(1);
+});
+await waitFor(`http://${host}:${simPort}/__sim/health`, "simulator");
+
+const vars = {
+  APP_ENV: "development",
+  EMAIL_ROUTING_MANAGEMENT_ENABLED: "true",
+  CLOUDFLARE_API_BASE_URL: `http://${host}:${simPort}/client/v4`,
+  CLOUDFLARE_ACCOUNT_ID: local.accountId,
+  CLOUDFLARE_RUNTIME_API_TOKEN: local.cloudflareToken,
+  EMAIL_WORKER_NAME: "kaisoumail",
+  SESSION_SECRET: local.sessionSecret,
+  BOOTSTRAP_ADMIN_EMAIL: "admin@localhost.test",
+  BOOTSTRAP_ADMIN_NAME: "Local Admin",
+  BOOTSTRAP_ADMIN_API_KEY: local.adminKey,
+  // Locally a person is watching: re-check a pending zone after 5 s, at most every minute.
+  DOMAIN_RETRY_BASE_SECONDS: process.env.DOMAIN_RETRY_BASE_SECONDS ?? "5",
+  DOMAIN_RETRY_MAX_SECONDS: process.env.DOMAIN_RETRY_MAX_SECONDS ?? "60",
+};
+console.log("• starting the Worker (wrangler dev)…");
+const wrangler = spawn(
+  bin("wrangler"),
+  [
+    "dev",
+    "--ip",
+    host,
+    "--port",
+    String(port),
+    "--persist-to",
+    persistTo,
+    "--log-level",
+    process.env.WRANGLER_LOG_LEVEL ?? "warn",
+    "--show-interactive-dev-session=false",
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ],
+  { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
+);
+children.push(wrangler);
+wrangler.on("exit", (code) => {
+  console.error(`wrangler exited (${code})`);
+  stopAll(1);
+});
+await waitFor(`http://${host}:${port}/health`, "wrangler dev", 120_000);
+
+// Creates the bootstrap admin (first authenticated request) and proves the key works.
+const session = await fetch(`http://${host}:${port}/api/auth/session`, { headers: { authorization: `Bearer ${local.adminKey}` } });
+if (!session.ok) console.error(`admin bootstrap failed: ${session.status} ${await session.text()}`);
+
+console.log(`
+KaisouMail is running.
+  Web page       http://${host}:${port}/
+  API            http://${host}:${port}/api/meta
+  Simulator      http://${host}:${simPort}/__sim/state   (Cloudflare API at http://${host}:${simPort}/client/v4)
+  Admin API key  ${local.adminKey}
+
+Sign in on the web page with the key above, or: curl -H "Authorization: Bearer <key>" http://${host}:${port}/api/domains
+Press Ctrl+C to stop.`);

@@ -1,0 +1,452 @@
+/**
+ * The web page in a real browser: headless Chromium (Debian's `chromium`, driven by playwright-core)
+ * against one local stack (`scripts/start.mjs`: simulator + `wrangler dev`) with fresh state.
+ * The steps build on each other in order, as a person would use the page: sign in, bind a domain,
+ * watch it turn active, create a mailbox, receive and read mail, then check access and layout.
+ * Screenshots of the main pages are written to docs/screenshots/.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const shots = join(root, "docs", "screenshots");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const DOMAIN = "kaisou-ui.dev";
+const CODE = "731904";
+
+// ── Stack, browser and helpers ──
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
+    });
+  });
+}
+
+let stack: ChildProcess;
+let stateDir: string;
+let base: string;
+let simBase: string;
+let adminKey: string;
+let browser: Browser;
+let ctx: BrowserContext;
+let page: Page;
+/** A local server the hostile message tries to reach; it must never see a request. */
+let trap: Server;
+let trapUrl: string;
+const trapHits: string[] = [];
+const pageErrors: string[] = [];
+
+async function startStack(): Promise<void> {
+  const [port, simPort] = [await freePort(), await freePort()];
+  stateDir = mkdtempSync(join(tmpdir(), "kaisou-browser-"));
+  base = `http://127.0.0.1:${port}`;
+  simBase = `http://127.0.0.1:${simPort}`;
+  stack = spawn(process.execPath, [join(root, "scripts", "start.mjs"), "--port", String(port), "--sim-port", String(simPort), "--state-dir", stateDir], {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group, so afterAll can stop it and everything it started
+  });
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stack did not start in 150 s:\n${out.slice(-3000)}`)), 150_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (/Admin API key\s+km_/.test(out)) (clearTimeout(timer), resolve());
+    };
+    stack.stdout!.on("data", onData);
+    stack.stderr!.on("data", onData);
+    stack.once("exit", (code) => (clearTimeout(timer), reject(new Error(`stack exited (${code}):\n${out.slice(-3000)}`))));
+  });
+  adminKey = JSON.parse(readFileSync(join(stateDir, "sim", "local.json"), "utf8")).adminKey;
+}
+
+async function stopStack(): Promise<void> {
+  if (!stack?.pid || stack.exitCode !== null) return;
+  const exited = new Promise((r) => stack.once("exit", r));
+  try {
+    process.kill(-stack.pid, "SIGTERM");
+  } catch {
+    /* already gone */
+  }
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  try {
+    process.kill(-stack.pid, "SIGKILL");
+  } catch {
+    /* stopped */
+  }
+}
+
+async function newContext(width = 1280, height = 860): Promise<BrowserContext> {
+  const c = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, acceptDownloads: true });
+  await c.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  return c;
+}
+
+async function openPage(c: BrowserContext): Promise<Page> {
+  const p = await c.newPage();
+  p.on("pageerror", (e) => pageErrors.push(e.message));
+  return p;
+}
+
+async function signIn(p: Page, key: string, path = "/inbox"): Promise<void> {
+  await p.goto(base + path);
+  await p.getByTestId("signin-key").fill(key);
+  await p.getByTestId("signin-submit").click();
+  await p.getByTestId("whoami").waitFor();
+}
+
+async function shot(p: Page, name: string): Promise<void> {
+  await p.evaluate(() => document.fonts.ready);
+  await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(base + path, { ...init, headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json", ...init.headers } });
+}
+
+async function simZone(name: string): Promise<{ id: string; status: string; name_servers: string[] }> {
+  const state = (await (await fetch(`${simBase}/__sim/state`)).json()) as { zones: { zone: { id: string; name: string; status: string; name_servers: string[] } }[] };
+  const z = state.zones.find((x) => x.zone.name === name);
+  if (!z) throw new Error(`zone ${name} not in the simulator`);
+  return z.zone;
+}
+
+/** Delivers a raw RFC 822 message through the Worker's local email handler. */
+async function deliver(to: string, subject: string, parts: { text: string; html?: string }, id: string): Promise<void> {
+  const from = "no-reply@sender.test";
+  const head = [`From: Sender Test <${from}>`, `To: ${to}`, `Subject: ${subject}`, `Message-ID: <${id}@sender.test>`, `Date: ${new Date().toUTCString()}`, "MIME-Version: 1.0"];
+  const raw = parts.html
+    ? [...head, 'Content-Type: multipart/alternative; boundary="b1"', "", "--b1", "Content-Type: text/plain; charset=utf-8", "", parts.text, "--b1", "Content-Type: text/html; charset=utf-8", "", parts.html, "--b1--", ""]
+    : [...head, "Content-Type: text/plain; charset=utf-8", "", parts.text, ""];
+  const res = await fetch(`${base}/cdn-cgi/handler/email?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, { method: "POST", body: raw.join("\r\n") });
+  expect(res.status, await res.clone().text()).toBeLessThan(300);
+}
+
+const row = (p: Page, domain: string) => p.locator(`[data-testid="domain-row"][data-domain="${domain}"]`);
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  trap = createHttpServer((req, res) => {
+    trapHits.push(`${req.method} ${req.url}`);
+    res.end("trap");
+  });
+  await new Promise<void>((r) => trap.listen(0, "127.0.0.1", r));
+  trapUrl = `http://127.0.0.1:${(trap.address() as { port: number }).port}`;
+  const launched = chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  [browser] = await Promise.all([launched, startStack()]);
+  ctx = await newContext();
+  page = await openPage(ctx);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stopStack();
+  await new Promise((r) => trap?.close(r));
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+}, 30_000);
+
+// ── The walk-through ──
+
+describe("web page in Chromium", () => {
+  let mailboxAddress = "";
+  let mailboxId = "";
+  let memberKey = "";
+
+  it("refuses a wrong API key with the server's message, then signs in and shows who is signed in", async () => {
+    await page.goto(`${base}/domains`);
+    await page.getByTestId("signin-key").fill("km_this-is-not-a-valid-key-000000");
+    await page.getByTestId("signin-submit").click();
+    await expect.poll(() => page.getByTestId("signin-error").textContent()).toContain("Invalid API key");
+    await page.getByTestId("signin-key").fill(adminKey);
+    await page.getByTestId("signin-submit").click();
+    await page.getByTestId("bind-card").waitFor();
+    expect(await page.getByTestId("whoami").textContent()).toContain("Local Admin");
+    expect(await page.getByTestId("nav-domains").isVisible()).toBe(true);
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).not.toContain("km_");
+  });
+
+  it("explains that binding is apex-only and suggests the apex and mailbox subdomain", async () => {
+    await page.getByTestId("bind-input").fill(`mail.${DOMAIN}`);
+    await page.getByTestId("bind-submit").click();
+    const box = page.getByTestId("bind-subdomain");
+    await box.waitFor();
+    expect(await box.textContent()).toContain("Direct subdomain binding is not supported");
+    expect(await page.getByTestId("recommended-apex").textContent()).toBe(DOMAIN);
+    expect(await page.getByTestId("recommended-subdomain").textContent()).toBe("mail");
+    await box.getByRole("button", { name: `Use ${DOMAIN}` }).click();
+    expect(await page.getByTestId("bind-input").inputValue()).toBe(DOMAIN);
+  });
+
+  it("binds a domain and shows it pending, with the zone's nameservers in the details dialog", async () => {
+    await page.getByTestId("bind-submit").click();
+    const dialog = page.getByTestId("domain-details");
+    await dialog.waitFor();
+    const zone = await simZone(DOMAIN);
+    expect(zone.status).toBe("pending");
+    await expect.poll(() => dialog.getByTestId("nameserver").evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).toEqual(zone.name_servers);
+    expect(await dialog.getByTestId("zone-id").inputValue()).toBe(zone.id);
+    expect(await dialog.textContent()).toContain("registrar");
+    // Focus is inside the modal, and a nameserver can be copied.
+    expect(await page.evaluate(() => !!document.activeElement?.closest("dialog"))).toBe(true);
+    await dialog.getByRole("button", { name: "Copy nameserver 1" }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(zone.name_servers[0]);
+    const status = row(page, DOMAIN).getByTestId("project-status");
+    expect(await status.getAttribute("data-status")).toBe("pending");
+    expect(await status.textContent()).toContain("Waiting for nameservers — next automatic check");
+    await shot(page, "domain-details");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+  });
+
+  it("turns the domain active by itself after delegation, without reloading", async () => {
+    let navigations = 0;
+    page.on("framenavigated", (f) => f === page.mainFrame() && navigations++);
+    await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+    const zone = await simZone(DOMAIN);
+    expect((await fetch(`${simBase}/__sim/zones/${zone.id}/activate`, { method: "POST" })).ok).toBe(true);
+    await row(page, DOMAIN).locator('[data-testid="project-status"][data-status="active"]').waitFor({ timeout: 45_000 });
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    expect(navigations).toBe(0);
+    expect(await row(page, DOMAIN).textContent()).toContain("active");
+  });
+
+  it("enables catch-all on the active domain", async () => {
+    await row(page, DOMAIN).getByTestId("catchall-enable").click();
+    await row(page, DOMAIN).locator('[data-testid="catchall"][data-on="true"]').waitFor();
+  });
+
+  it("enables a zone that was added in Cloudflare first, and retries a pending one", async () => {
+    for (const name of ["legacy-shop.net", "parked-zone.com"]) {
+      const res = await fetch(`${simBase}/__sim/zones`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, status: "active" }) });
+      expect(res.ok, await res.clone().text()).toBe(true);
+    }
+    expect((await api("/api/domains/bind", { method: "POST", body: JSON.stringify({ mailDomain: "waiting-example.org" }) })).status).toBeLessThan(300);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await row(page, "legacy-shop.net").locator('[data-status="not_enabled"]').waitFor();
+    await row(page, "legacy-shop.net").getByTestId("domain-enable").click();
+    await row(page, "legacy-shop.net").locator('[data-testid="project-status"][data-status="active"]').waitFor();
+    expect(await row(page, "parked-zone.com").getByTestId("domain-enable").isVisible()).toBe(true);
+
+    const waiting = row(page, "waiting-example.org");
+    await waiting.getByTestId("domain-retry").click();
+    await waiting.getByTestId("domain-retry").waitFor({ state: "visible" });
+    expect(await waiting.getByTestId("row-error").count()).toBe(0);
+    expect(await waiting.getByTestId("project-status").getAttribute("data-status")).toBe("pending");
+    expect(await waiting.getByTestId("row-problem").textContent()).toContain("Zone is pending activation");
+    await shot(page, "domains");
+  });
+
+  it("creates a mailbox from chosen parts and offers a TTL extension for an address it already owns", async () => {
+    await page.getByTestId("nav-mailboxes").click();
+    await page.getByTestId("mailbox-form").waitFor();
+    await page.getByText("Parts", { exact: true }).click();
+    await page.getByTestId("mb-local").fill("signup");
+    await page.getByTestId("mb-sub").fill("mail");
+    await page.getByTestId("mb-domain").selectOption(DOMAIN);
+    await page.getByTestId("ttl").selectOption({ label: "1 day" });
+    await page.getByTestId("mb-create").click();
+    mailboxAddress = `signup@mail.${DOMAIN}`;
+    expect(await page.getByTestId("created-address").textContent()).toBe(mailboxAddress);
+    await page.locator(`[data-testid="mailbox-row"][data-address="${mailboxAddress}"]`).waitFor();
+
+    // Random parts on a random active domain, kept forever.
+    await page.getByText("Random", { exact: true }).click();
+    await page.getByTestId("mb-domain").selectOption("");
+    await page.getByTestId("ttl").selectOption({ label: "Unlimited" });
+    await page.getByTestId("mb-create").click();
+    const random = (await page.getByTestId("created-address").textContent()) ?? "";
+    expect(random).toMatch(/^[a-z0-9-]+@[a-z0-9.-]+\.(kaisou-ui\.dev|legacy-shop\.net)$/);
+    const randomRow = page.locator(`[data-testid="mailbox-row"][data-address="${random}"]`);
+    await randomRow.waitFor();
+    expect(await randomRow.textContent()).toContain("Unlimited");
+
+    // A full address, parsed against the active domains.
+    await page.getByText("Full address", { exact: true }).click();
+    await page.getByTestId("mb-address").fill("orders@shop.legacy-shop.net");
+    await page.getByTestId("ttl").selectOption({ label: "1 hour" });
+    await page.getByTestId("mb-create").click();
+    expect(await page.getByTestId("created-address").textContent()).toBe("orders@shop.legacy-shop.net");
+
+    await page.getByText("Parts", { exact: true }).click();
+    await page.getByTestId("mb-local").fill("signup");
+    await page.getByTestId("mb-sub").fill("mail");
+    await page.getByTestId("mb-domain").selectOption(DOMAIN);
+
+    await page.getByTestId("mb-create").click();
+    const exists = page.getByTestId("mailbox-exists");
+    await exists.waitFor();
+    expect(await exists.textContent()).toContain("Mailbox already exists");
+    await page.getByTestId("ttl").selectOption({ label: "7 days" });
+    await page.getByTestId("mailbox-exists-extend").click();
+    const dlg = page.getByTestId("extend-dialog");
+    await dlg.getByTestId("extend-ok").click();
+    expect(await dlg.getByTestId("extend-result").textContent()).toContain("updated");
+    await dlg.getByRole("button", { name: "Done" }).click();
+    await shot(page, "mailboxes");
+  });
+
+  it("shows the server's error where the action was taken: a domain with mailboxes cannot be deleted", async () => {
+    await page.getByTestId("nav-domains").click();
+    await row(page, DOMAIN).getByTestId("domain-delete").click();
+    const dlg = page.getByTestId("delete-domain");
+    await dlg.getByTestId("confirm-ok").click();
+    await expect.poll(() => dlg.getByTestId("confirm-error").textContent()).toContain("non-destroyed mailboxes");
+    await dlg.getByRole("button", { name: "Cancel" }).click();
+    expect(await row(page, DOMAIN).count()).toBe(1);
+  });
+
+  it("lists a delivered message by itself, and reads it with its verification code copied", async () => {
+    await page.getByTestId("nav-mailboxes").click();
+    await page.locator(`[data-testid="mailbox-row"][data-address="${mailboxAddress}"] [data-testid="mailbox-open"]`).click();
+    await page.getByTestId("messages-empty").waitFor();
+    mailboxId = new URL(page.url()).searchParams.get("mailbox") ?? "";
+    expect(mailboxId).toMatch(/^mbx_/);
+    await deliver(mailboxAddress, "Your weekly digest", { text: "Three things happened this week.\n\nNothing needs your attention.\n" }, "digest-1");
+    await page.getByTestId("message-item").waitFor({ timeout: 20_000 });
+    const html = `<div style="font-family:sans-serif;max-width:480px"><h2 style="color:#3b5bdb">Welcome to Acme</h2><p>Use this code to finish signing up:</p><p style="font-size:28px;letter-spacing:4px"><b>${CODE}</b></p><p style="color:#666">It expires in 10 minutes.</p></div>`;
+    await deliver(mailboxAddress, "Confirm your sign-up", { text: `Welcome to Acme!\n\nYour verification code is ${CODE}.\nIt expires in 10 minutes.\n`, html }, "welcome-1");
+    await expect.poll(() => page.getByTestId("message-item").count(), { timeout: 20_000 }).toBe(2);
+    const item = page.getByTestId("message-item").first();
+    expect(await item.textContent()).toContain("Confirm your sign-up");
+    await item.click();
+    expect(await page.getByTestId("verification-code").textContent()).toBe(CODE);
+    await page.getByTestId("copy-code").click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(CODE);
+    expect(await page.getByTestId("reader-text").textContent()).toContain(CODE);
+    await shot(page, "inbox");
+    await page.getByTestId("view-html").click();
+    await expect.poll(() => page.frameLocator('[data-testid="reader-html"]').locator("b").textContent()).toBe(CODE);
+    await shot(page, "reader");
+  });
+
+  it("downloads the raw message", async () => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("raw-download").click()]);
+    const raw = readFileSync(await download.path(), "utf8");
+    expect(raw).toContain("Message-ID: <welcome-1@sender.test>");
+    expect(raw).toContain(CODE);
+    expect(download.suggestedFilename()).toMatch(/\.eml$/);
+  });
+
+  it("runs nothing from a hostile HTML message: no script, no handler, no remote load", async () => {
+    const hostile = `<html><head><script>window.top.__pwned='script';top.document.title='pwned';fetch('${trapUrl}/script')</script>
+      <link rel="stylesheet" href="${trapUrl}/style.css"><meta http-equiv="refresh" content="0;url=${trapUrl}/refresh"></head>
+      <body><p id="hello">Hello</p>
+      <img src=x onerror="window.top.__pwned='onerror';top.document.title='pwned';fetch('${trapUrl}/onerror')">
+      <img src="${trapUrl}/pixel.png"><svg onload="window.top.__pwned='svg'"></svg>
+      <iframe src="${trapUrl}/frame"></iframe><object data="${trapUrl}/object"></object>
+      <a href="javascript:window.top.__pwned='link'">click</a>
+      <div style="background:url(${trapUrl}/bg.png)">styled</div></body></html>`;
+    await deliver(mailboxAddress, "Hostile HTML", { text: "plain part", html: hostile }, "hostile-1");
+    const item = page.locator('[data-testid="message-item"]', { hasText: "Hostile HTML" });
+    await item.waitFor({ timeout: 20_000 });
+    await item.click();
+    await page.getByTestId("view-html").click();
+    const frame = page.getByTestId("reader-html");
+    expect(await frame.getAttribute("sandbox")).toBe("");
+    expect(await frame.getAttribute("srcdoc")).toMatch(/^<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">/);
+    await expect.poll(() => page.frameLocator('[data-testid="reader-html"]').locator("#hello").textContent()).toBe("Hello");
+    await page.frameLocator('[data-testid="reader-html"]').getByText("click").click();
+    await page.waitForTimeout(1500);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
+    expect(await page.title()).toBe("Inbox · KaisouMail");
+    expect(trapHits).toEqual([]);
+  });
+
+  it("creates a user whose first key is shown once, and a member cannot reach the domain page", async () => {
+    await page.getByTestId("nav-users").click();
+    await page.getByTestId("user-email").fill("member@ui.test");
+    await page.getByTestId("user-name").fill("Mia Member");
+    await page.getByTestId("user-role").selectOption("member");
+    await page.getByTestId("user-create").click();
+    memberKey = await page.getByTestId("user-secret").getByTestId("secret-value").inputValue();
+    expect(memberKey).toMatch(/^km_/);
+
+    await page.getByTestId("signout").click();
+    await page.getByTestId("signin-form").waitFor();
+    await signIn(page, memberKey);
+    expect(await page.getByTestId("whoami").textContent()).toContain("Mia Member");
+    expect(await page.getByTestId("nav-domains").count()).toBe(0);
+    expect(await page.getByTestId("nav-users").count()).toBe(0);
+    await page.goto(`${base}/domains`);
+    expect(await page.getByTestId("admin-required").textContent()).toContain("Admin access required");
+    expect(await page.getByTestId("catalog").count()).toBe(0);
+    const status = await page.evaluate(async () => (await fetch("/api/domains/catalog")).status);
+    expect(status).toBe(403);
+  });
+
+  it("creates an API key shown once, and revokes it", async () => {
+    await page.getByTestId("nav-api-keys").click();
+    await page.getByTestId("key-name").fill("ci");
+    await page.getByTestId("key-create").click();
+    expect(await page.getByTestId("new-secret").getByTestId("secret-value").inputValue()).toMatch(/^km_/);
+    const ci = page.locator('[data-testid="key-row"]', { hasText: "ci" });
+    await ci.getByTestId("key-revoke").click();
+    await page.getByTestId("confirm").getByTestId("confirm-ok").click();
+    await ci.getByText("revoked").waitFor();
+  });
+
+  it("fits a 360 px wide screen without horizontal scrolling", async () => {
+    const small = await newContext(360, 780);
+    const p = await openPage(small);
+    await signIn(p, adminKey, "/domains");
+    await row(p, DOMAIN).waitFor();
+    const widths: Record<string, number> = {};
+    widths.domains = await p.evaluate(() => document.documentElement.scrollWidth);
+    await row(p, DOMAIN).getByTestId("domain-details-open").click();
+    await p.getByTestId("domain-details").waitFor();
+    widths.details = await p.evaluate(() => document.documentElement.scrollWidth);
+    await p.keyboard.press("Escape");
+    await p.getByTestId("nav-mailboxes").click();
+    await p.getByTestId("mailbox-row").first().waitFor();
+    widths.mailboxes = await p.evaluate(() => document.documentElement.scrollWidth);
+    await p.goto(`${base}/inbox?mailbox=${mailboxId}`);
+    await p.locator('[data-testid="message-item"]', { hasText: "Confirm your sign-up" }).click();
+    await p.getByTestId("verification-code").waitFor();
+    widths.reader = await p.evaluate(() => document.documentElement.scrollWidth);
+    expect(widths).toEqual({ domains: 360, details: 360, mailboxes: 360, reader: 360 });
+    await small.close();
+  });
+
+  it("keeps the first load of the domain page and of the inbox under 30 KB gzip", async () => {
+    const sizes: Record<string, number> = {};
+    const signedIn = await newContext();
+    await signIn(await openPage(signedIn), adminKey);
+    const storageState = await signedIn.storageState();
+    await signedIn.close();
+    for (const path of ["/domains", `/inbox?mailbox=${mailboxId}`]) {
+      // A fresh context: empty cache, only the session cookie.
+      const fresh = await browser.newContext({ storageState });
+      const p = await openPage(fresh);
+      const bodies: Promise<number>[] = [];
+      p.on("response", (r) => {
+        if (r.url().startsWith(base)) bodies.push(r.body().then((b) => gzipSync(b).length, () => 0));
+      });
+      await p.goto(base + path, { waitUntil: "networkidle" });
+      sizes[path] = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
+      await fresh.close();
+    }
+    console.log("first-load transfer (gzip, bytes):", sizes);
+    for (const n of Object.values(sizes)) expect(n).toBeLessThanOrEqual(30 * 1024);
+  });
+
+  it("raised no uncaught errors in the page", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
