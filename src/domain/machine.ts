@@ -67,6 +67,8 @@ export interface DomainContext {
   nextRetryAt: number | null;
   /** What the alarm performs when `nextRetryAt` is due. */
   retryOp: Op | null;
+  /** A DISABLE interrupted by a transient failure: the alarm finishes it (ends `disabled`). */
+  retryDisable?: boolean;
   pendingSince: number | null;
   lastError: DomainError | null;
   catchAll: { enabled: boolean; ownerUserId: string | null; snapshot: CatchAllRule | null };
@@ -326,11 +328,17 @@ export const domainMachine = setup({
       outcome: { command: commandOf(event), ok: true, error: null, retrying: false },
       updatedAt: context.updatedAt,
     })),
-    runRetryOp: assign(({ context, event }) => ({
-      op: context.op ?? context.retryOp ?? opFor(context),
-      nextRetryAt: null,
-      updatedAt: event.now,
-    })),
+    runRetryOp: assign(({ context, event }) => {
+      const op = context.op ?? context.retryOp ?? opFor(context);
+      const resumesDisable = !context.op && context.retryDisable === true && (op.kind === "restore_rules" || op.kind === "restore_catch_all");
+      return {
+        op,
+        ...(resumesDisable ? { command: { type: "DISABLE" as const, from: context.resting, zoneCreated: false } } : {}),
+        retryDisable: false,
+        nextRetryAt: null,
+        updatedAt: event.now,
+      };
+    }),
     becomeDisabled: assign(({ context, event }) => ({
       ...settled(context, true, null),
       disabledAt: event.now,
@@ -489,6 +497,7 @@ export const domainMachine = setup({
       const error = classifyFailure(context.op!.kind, f);
       return {
         ...settled(context, false, error, true),
+        retryDisable: context.command?.type === "DISABLE",
         lastError: error,
         transientFailures: context.transientFailures + 1,
         ...schedule(context, event, op, f.retryAfterSeconds),

@@ -1803,3 +1803,36 @@ describe("rejection() for result events and alarms", () => {
     }
   });
 });
+
+describe("regression: a DISABLE interrupted by a transient failure", () => {
+  it("is finished by the alarm and ends disabled", () => {
+    const policy = { retryBaseSeconds: 60, retryMaxSeconds: 3600 };
+    let now = 1_000_000;
+    const ev = (e: Record<string, unknown>) => ({ now, random: 0.5, policy, ...e }) as DomainEvent;
+    let s = restore({
+      value: "active",
+      context: {
+        ...initialContext("stop.com"),
+        domainId: "dom_x",
+        zoneId: "z".repeat(32),
+        bindingSource: "project_bind",
+        resting: "active",
+        catchAll: { enabled: true, ownerUserId: "usr_1", snapshot: { enabled: false, name: "", matchers: [{ type: "all" }], actions: [{ type: "drop" }] } },
+      },
+    });
+    const step = (e: Record<string, unknown>) => ([s] = transition(domainMachine, s, ev(e)));
+    step({ type: "DISABLE" });
+    expect(s.context.op).toEqual({ kind: "restore_rules" });
+    step({ type: "CF_FAILED", failure: { status: 503, code: null, message: "down", retryable: true, retryAfterSeconds: null } });
+    expect(s.value).toBe("active");
+    expect(s.context.outcome).toMatchObject({ command: "DISABLE", ok: false, retrying: true });
+    now += 120_000;
+    step({ type: "ALARM" });
+    expect(s.context.op).toEqual({ kind: "restore_rules" });
+    step({ type: "RULES_RESTORED" });
+    step({ type: "CATCH_ALL_RESTORED" });
+    expect(s.value).toBe("disabled");
+    expect(s.context.catchAll.enabled).toBe(false);
+    expect(s.context.nextRetryAt).toBeNull();
+  });
+});
