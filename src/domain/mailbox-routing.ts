@@ -14,6 +14,9 @@ export type MailboxRoutingResult =
 
 export const mailboxRuleName = (address: string) => `Mailbox ${address}`;
 
+/** Email Routing DNS is per zone: a re-bound domain (new zone) enables its subdomains again. */
+const dnsKey = (zoneId: string, subdomain: string) => `dns:${zoneId}:${subdomain}`;
+
 const isRuleNotFound = (e: unknown) =>
   e instanceof CloudflareApiError && e.status === 404 && /rule not found/i.test(e.message);
 
@@ -58,10 +61,10 @@ export class MailboxRouting {
       let createdRuleId: string | null = null;
       try {
         const fqdn = `${row.subdomain}.${rootDomain}`;
-        if (!this.kv.get<boolean>(`dns:${row.subdomain}`)) {
+        if (!this.kv.get<boolean>(dnsKey(zoneId, row.subdomain))) {
           calls++;
           await client.enableEmailRoutingDns(zoneId, fqdn);
-          this.kv.put(`dns:${row.subdomain}`, true);
+          this.kv.put(dnsKey(zoneId, row.subdomain), true);
         }
         const needsRule = !ctx.catchAll.enabled && !row.routing_rule_id;
         if (needsRule) {
@@ -151,9 +154,9 @@ export class MailboxRouting {
     const made: Array<{ mailboxId: string; ruleId: string }> = [];
     try {
       for (const mbx of results) {
-        if (!this.kv.get<boolean>(`dns:${mbx.subdomain}`)) {
+        if (!this.kv.get<boolean>(dnsKey(zoneId, mbx.subdomain))) {
           await client.enableEmailRoutingDns(zoneId, `${mbx.subdomain}.${this.host.state.context.rootDomain}`);
-          this.kv.put(`dns:${mbx.subdomain}`, true);
+          this.kv.put(dnsKey(zoneId, mbx.subdomain), true);
         }
         made.push({ mailboxId: mbx.id, ruleId: await this.createRule(zoneId, mbx.address) });
       }

@@ -103,6 +103,8 @@ describe("POST /api/mailboxes", () => {
     await sim.fault({ method: "POST", path: "/zones/:id/email/routing/rules", kind: "5xx", count: 1 });
     const res = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "fail", subdomain: "x", mailDomain: root } });
     expect(res.status).toBe(503);
+    // DNS for the subdomain was enabled before the rule failed; the mailbox row is gone again.
+    expect((await cfCalls())[0]).toBe(`POST /client/v4/zones/${zoneId}/email/routing/dns`);
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM mailboxes WHERE address = ?").bind(`fail@x.${root}`).first("n")).toBe(0);
     expect((await simZone(root))!.rules).toHaveLength(0);
     // The address can be created once Cloudflare recovers.
@@ -232,5 +234,53 @@ describe("resolve, list, get, delete", () => {
     const deleted = await api("POST", `/api/domains/${bound.body.id}/delete`, { key: admin.key });
     expect(deleted.status).toBe(204);
     expect(await simZone(`b${seq}.org`)).toBeUndefined();
+  });
+});
+
+describe("concurrency and domain rules", () => {
+  it("two simultaneous creates of one address give one 201, one 409 and one rule", async () => {
+    const body = { localPart: "twin", subdomain: "race", mailDomain: root };
+    const [a, b] = await Promise.all([
+      api("POST", "/api/mailboxes", { key: member.key, body }),
+      api("POST", "/api/mailboxes", { key: member.key, body }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([201, 409]);
+    const rules = (await simZone(root))!.rules.filter((r) => r.matchers[0]?.value === `twin@race.${root}`);
+    expect(rules).toHaveLength(1);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM mailboxes WHERE address = ?").bind(`twin@race.${root}`).first("n")).toBe(1);
+  });
+
+  it("a hundred concurrent random creates give a hundred mailboxes and exactly a hundred rules", async () => {
+    await env.DB.prepare("UPDATE domains SET status = 'disabled' WHERE root_domain <> ?").bind(root).run();
+    const results = await Promise.all(Array.from({ length: 100 }, () => api("POST", "/api/mailboxes", { key: member.key, body: { mailDomain: root } })));
+    expect(results.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
+    const addresses = new Set(results.map((r) => r.body.address));
+    expect(addresses.size).toBe(100);
+    const rules = (await simZone(root))!.rules;
+    expect(rules).toHaveLength(100);
+    expect(new Set(rules.map((r) => r.matchers[0]?.value))).toEqual(addresses);
+    expect(new Set(results.map((r) => r.body.routingRuleId))).toEqual(new Set(rules.map((r) => r.id)));
+  });
+
+  it("a disabled domain answers 400 Mailbox domain is not enabled", async () => {
+    await api("POST", `/api/domains/${domainId}/disable`, { key: admin.key });
+    const res = await api("POST", "/api/mailboxes", { key: member.key, body: { mailDomain: root } });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: "Mailbox domain is not enabled", details: { rootDomain: root } });
+  });
+
+  it("disabling a catch-all domain gives registered mailboxes without a rule their rule back", async () => {
+    expect((await api("POST", `/api/domains/${domainId}/catch-all/enable`, { key: admin.key })).status).toBe(200);
+    const covered = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "covered", subdomain: "ca", mailDomain: root } });
+    expect(covered.body.routingRuleId).toBeNull();
+    expect((await simZone(root))!.rules).toHaveLength(0);
+    const disabled = await api("POST", `/api/domains/${domainId}/disable`, { key: admin.key });
+    expect(disabled.status).toBe(200);
+    expect(disabled.body).toMatchObject({ status: "disabled", catchAllEnabled: false });
+    const after = await api("GET", `/api/mailboxes/${covered.body.id}`, { key: member.key });
+    expect(after.body.routingRuleId).toMatch(/^[0-9a-f]{32}$/);
+    const z = (await simZone(root))!;
+    expect(z.rules.map((r) => r.matchers[0]?.value)).toEqual([`covered@ca.${root}`]);
+    expect(z.catch_all).toMatchObject({ enabled: false, actions: [{ type: "drop" }] });
   });
 });
