@@ -62,8 +62,9 @@ export default defineConfig(async () => {
           test: {
             name: "node",
             environment: "node",
-            include: ["test/node/**/*.test.ts", "test/sim/**/*.test.ts"],
+            include: ["test/node/**/*.test.ts", "test/sim/**/*.test.ts", "test/browser/**/*.test.ts"],
             testTimeout: 30_000,
+            hookTimeout: 180_000,
           },
         },
       ],
