@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { authRequired } from "../auth/authenticate";
+import { authRequired, ensureBootstrapAdmin } from "../auth/authenticate";
 import { SESSION_COOKIE, sessionCookie, signSession } from "../auth/session";
 import { clientKey, recordAuthFailure, assertNotThrottled, clearAuthFailures } from "../auth/throttle";
 import { createApiKey, DEFAULT_SCOPES, findUserByApiKey, getApiKeyOwner, listApiKeys, revokeApiKey, touchApiKey, type User } from "../db/users";
@@ -31,6 +31,8 @@ export const authRoutes = [
       }
       const key = clientKey(request);
       await assertNotThrottled(c.env.DB, key);
+      // The web page's first sign-in may be the bootstrap admin's very first request.
+      await ensureBootstrapAdmin(c.env.DB, c.config);
       const found = await findUserByApiKey(c.env.DB, body.apiKey);
       if (!found) {
         await recordAuthFailure(c.env.DB, key);

@@ -189,3 +189,45 @@ describe("configuration and error envelopes", () => {
     }
   });
 });
+
+describe("bootstrap admin", () => {
+  it("is created from BOOTSTRAP_ADMIN_EMAIL + BOOTSTRAP_ADMIN_API_KEY on the first sign-in when there are no users", async () => {
+    const { resetBootstrapMemo } = await import("../../src/auth/authenticate");
+    const saved = await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first<number>("n");
+    expect(saved).toBeGreaterThan(0);
+    // Simulate an empty deployment: move existing users aside in a fresh copy of the tables.
+    await env.DB.batch([
+      env.DB.prepare("CREATE TABLE users_saved AS SELECT * FROM users"),
+      env.DB.prepare("CREATE TABLE api_keys_saved AS SELECT * FROM api_keys"),
+      env.DB.prepare("DELETE FROM api_keys"),
+      env.DB.prepare("DELETE FROM users WHERE id NOT IN (SELECT user_id FROM mailboxes UNION SELECT user_id FROM messages)"),
+    ]);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first<number>("n")).toBe(0);
+    {
+      resetBootstrapMemo();
+      const key = "km_bootstrap_admin_key_for_tests_0123456789";
+      const bootEnv = { ...env, BOOTSTRAP_ADMIN_EMAIL: "Owner@Example.test", BOOTSTRAP_ADMIN_API_KEY: key };
+      const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+      const res = await handleFetch(
+        new Request("http://kaisoumail.test/api/auth/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiKey: key }) }),
+        bootEnv,
+        ctx,
+      );
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { user: { email: string; role: string; name: string } };
+      expect(body.user).toMatchObject({ email: "owner@example.test", role: "admin", name: "Owner" });
+      const stored = await env.DB.prepare("SELECT key_hash, prefix FROM api_keys").first<{ key_hash: string; prefix: string }>();
+      expect(stored!.key_hash).not.toContain(key);
+      expect(stored!.prefix).toBe(key.slice(0, 10));
+    }
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM api_keys"),
+      env.DB.prepare("DELETE FROM users WHERE id NOT IN (SELECT id FROM users_saved)"),
+      env.DB.prepare("INSERT OR IGNORE INTO users SELECT * FROM users_saved"),
+      env.DB.prepare("INSERT INTO api_keys SELECT * FROM api_keys_saved"),
+      env.DB.prepare("DROP TABLE users_saved"),
+      env.DB.prepare("DROP TABLE api_keys_saved"),
+    ]);
+    resetBootstrapMemo();
+  });
+});
