@@ -44,7 +44,7 @@ export const PLACEHOLDER_D1_ID = "00000000-0000-0000-0000-000000000000";
  *  per process, removed when the run ends. */
 export const GENERATED_CONFIG_PREFIX = ".kaisoumail-deploy.";
 export const GENERATED_CONFIG = `${GENERATED_CONFIG_PREFIX}${process.pid}.wrangler.toml`;
-/** Where the fixes point; the sections of README's "Deploy to Cloudflare" (docs/deploy.md). */
+/** Where the fixes point; the sections of README's "Deploy to Cloudflare". */
 export const DOCS = "README.md";
 const doc = (anchor) => `${DOCS}#${anchor}`;
 

@@ -32,7 +32,7 @@ const ROOT = join(__dirname, "..", "..");
 const WORKFLOW_PATH = join(ROOT, ".github", "workflows", "deploy.yml");
 const WORKFLOW = readFileSync(WORKFLOW_PATH, "utf8");
 const WRANGLER_TOML = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-const DOCS = readFileSync(join(ROOT, "docs", "deploy.md"), "utf8");
+const DOCS = readFileSync(join(ROOT, "README.md"), "utf8");
 const SCRIPT = join(ROOT, "scripts", "deploy.mjs");
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -142,7 +142,7 @@ describe("deploy workflow", () => {
     expect(smoke?.env?.CLOUDFLARE_ACCOUNT_ID).toBe("${{ secrets.CLOUDFLARE_ACCOUNT_ID }}");
   });
 
-  test("every repository secret and variable it reads is documented in docs/deploy.md", () => {
+  test("every repository secret and variable it reads is documented in README.md", () => {
     const names = new Set([...WORKFLOW.matchAll(/\b(?:secrets|vars)\.([A-Z0-9_]+)/g)].map((m) => m[1]!));
     expect(names.size).toBeGreaterThan(5);
     for (const name of names) expect(DOCS, name).toContain(name);
