@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { SerialQueue } from "../lib/serial";
+import { forgetActiveDomains } from "./active-domains";
 import { toDomainDTO, type DomainDTO } from "./dto";
 import type { DomainError, FailureInput } from "./errors";
 import { HINTS } from "./errors";
@@ -115,6 +116,8 @@ export class DomainObject extends DurableObject<Env> {
     // A domain failure never throws out of alarm(): it is recorded in the machine and rescheduled.
     try {
       await this.queue.run(async () => {
+        // A fresh instance (the object was evicted since the alarm was set) has nothing loaded yet.
+        this.load(stored.context.rootDomain);
         const config = this.config();
         if (!this.canTalkToCloudflare(config)) {
           log("warn", "domain.alarm.skipped", { rootDomain: stored.context.rootDomain, reason: "cloudflare management not configured" });
@@ -319,6 +322,7 @@ export class DomainObject extends DurableObject<Env> {
     if (!dto) {
       // Back to `none` (a bind rolled back): the record written mid-bind must not survive.
       if (s.context.domainId) await this.env.DB.prepare("DELETE FROM domains WHERE id = ?").bind(s.context.domainId).run();
+      forgetActiveDomains();
       this.dirty = false;
       return;
     }
@@ -357,6 +361,7 @@ export class DomainObject extends DurableObject<Env> {
         this.nextVersion(),
       )
       .run();
+    forgetActiveDomains();
     this.dirty = false;
   }
 

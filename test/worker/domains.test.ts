@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { DomainObject } from "../../src/domain/object";
 import { handleFetch } from "../../src/router";
@@ -287,5 +287,17 @@ describe("enable, disable, delete", () => {
     const after = await api("GET", "/api/domains", { key: admin.key });
     expect(after.body.domains.find((d: { rootDomain: string }) => d.rootDomain === "flaky.com")).toMatchObject({ status: "pending" });
     expect((await sim.state()).zones.filter((z) => z.zone.name === "flaky.com")).toHaveLength(1);
+  });
+});
+
+describe("alarm after eviction", () => {
+  it("a fresh instance loads the persisted machine before handling the alarm", async () => {
+    const res = await bind("evicted.com");
+    await sim.activate(res.body.zoneId);
+    // Drop every live instance: the next alarm runs on a brand-new object, as after eviction.
+    await abortAllDurableObjects();
+    expect(await runDurableObjectAlarm(domainObject("evicted.com"))).toBe(true);
+    const row = await env.DB.prepare("SELECT status FROM domains WHERE root_domain = 'evicted.com'").first<{ status: string }>();
+    expect(row?.status).toBe("active");
   });
 });
