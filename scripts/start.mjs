@@ -53,7 +53,8 @@ process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
 const bin = (name) => join(root, "node_modules", ".bin", name);
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "" };
+// No network beyond 127.0.0.1: no metrics, no Request.cf lookup at workers.cloudflare.com.
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: process.env.CI ?? "" };
 
 console.log("• applying local D1 migrations…");
 const migrate = spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
@@ -87,7 +88,10 @@ const sim = spawn(bin("tsx"), [join(root, "sim", "main.ts"), "--port", String(si
   stdio: ["ignore", "pipe", "inherit"],
 });
 children.push(sim);
-sim.stdout.on("data", () => {});
+// The simulator prints only its listening line; KAISOUMAIL_SIM_STDOUT=1 forwards it (the soak captures every log).
+sim.stdout.on("data", (d) => {
+  if (process.env.KAISOUMAIL_SIM_STDOUT === "1") process.stdout.write(d);
+});
 sim.on("exit", (code) => {
   console.error(`simulator exited (${code})`);
   stopAll(1);
@@ -108,6 +112,9 @@ const vars = {
   // Locally a person is watching: re-check a pending zone after 5 s, at most every minute.
   DOMAIN_RETRY_BASE_SECONDS: process.env.DOMAIN_RETRY_BASE_SECONDS ?? "5",
   DOMAIN_RETRY_MAX_SECONDS: process.env.DOMAIN_RETRY_MAX_SECONDS ?? "60",
+  // Passed through only when set (the soak uses a short Cloudflare timeout and its own rate budget).
+  ...(process.env.CLOUDFLARE_API_TIMEOUT_MS ? { CLOUDFLARE_API_TIMEOUT_MS: process.env.CLOUDFLARE_API_TIMEOUT_MS } : {}),
+  ...(process.env.CLOUDFLARE_RATE_LIMIT_PER_5_MIN ? { CLOUDFLARE_RATE_LIMIT_PER_5_MIN: process.env.CLOUDFLARE_RATE_LIMIT_PER_5_MIN } : {}),
 };
 console.log("• starting the Worker (wrangler dev)…");
 const wrangler = spawn(

@@ -3,7 +3,7 @@ import { authenticate, authRequired } from "./auth/authenticate";
 import { loadConfig, type Config } from "./config";
 import type { Env } from "./env";
 import { ApiError } from "./lib/errors";
-import { errorResponse, json } from "./lib/http";
+import { errorResponse, json, limitBody } from "./lib/http";
 import { log } from "./lib/log";
 import { routes } from "./routes";
 import type { HandlerContext, RouteDef, AuthedContext } from "./routes/define";
@@ -88,6 +88,8 @@ export async function handleFetch(request: Request, env: Env, exec: ExecutionCon
         ? new Response(null, { status: 204, headers: corsHeaders(request, origin!) })
         : errorResponse(403, "Origin not allowed");
     } else {
+      // Bodies over 1 MiB are refused on every write route, before authentication (413).
+      if (isApi && STATE_CHANGING.has(request.method)) request = await limitBody(request);
       const needsAuth = isApi && url.pathname !== "/api/meta";
       const auth = needsAuth ? await authenticate(request, env.DB, config) : null;
       const c: HandlerContext = { env, config, exec, requestId, url, auth };

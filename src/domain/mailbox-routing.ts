@@ -126,8 +126,10 @@ export class MailboxRouting {
 
   /**
    * Catch-all is being turned off: every active registered mailbox of the domain without a rule
-   * gets its literal rule back (created while catch-all covered it). All or nothing: on a failure
-   * the rules made in this pass are deleted again and the error propagates to the machine.
+   * gets its literal rule back (created while catch-all covered it). Each rule is recorded on its
+   * mailbox as soon as it exists, so a failure part way (the error propagates to the machine, which
+   * retries or keeps catch-all on) leaves no rule without its mailbox, even when Cloudflare would
+   * also refuse a rollback; the next pass continues with the mailboxes still without a rule.
    */
   async restoreLiteralRules(domainId: string, zoneId: string): Promise<void> {
     const { results } = await this.db
@@ -151,22 +153,24 @@ export class MailboxRouting {
         path: `/zones/${zoneId}/email/routing/rules`,
       });
     }
-    const made: Array<{ mailboxId: string; ruleId: string }> = [];
-    try {
-      for (const mbx of results) {
-        if (!this.kv.get<boolean>(dnsKey(zoneId, mbx.subdomain))) {
-          await client.enableEmailRoutingDns(zoneId, `${mbx.subdomain}.${this.host.state.context.rootDomain}`);
-          this.kv.put(dnsKey(zoneId, mbx.subdomain), true);
-        }
-        made.push({ mailboxId: mbx.id, ruleId: await this.createRule(zoneId, mbx.address) });
+    for (const mbx of results) {
+      if (!this.kv.get<boolean>(dnsKey(zoneId, mbx.subdomain))) {
+        await client.enableEmailRoutingDns(zoneId, `${mbx.subdomain}.${this.host.state.context.rootDomain}`);
+        this.kv.put(dnsKey(zoneId, mbx.subdomain), true);
       }
-      await this.db.batch(
-        made.map((m) => this.db.prepare("UPDATE mailboxes SET routing_rule_id = ? WHERE id = ?").bind(m.ruleId, m.mailboxId)),
-      );
-      this.adjustCount(made.length);
-    } catch (e) {
-      for (const m of made) await this.deleteRuleQuietly(zoneId, m.ruleId);
-      throw e;
+      const ruleId = await this.createRule(zoneId, mbx.address);
+      this.adjustCount(+1);
+      let recorded = false;
+      try {
+        // Only while the mailbox is still live and ruleless: one deleted meanwhile must not get it.
+        const res = await this.db
+          .prepare("UPDATE mailboxes SET routing_rule_id = ?2 WHERE id = ?1 AND status = 'active' AND routing_rule_id IS NULL")
+          .bind(mbx.id, ruleId)
+          .run();
+        recorded = res.meta.changes === 1;
+      } finally {
+        if (!recorded && (await this.deleteRuleQuietly(zoneId, ruleId))) this.adjustCount(-1);
+      }
     }
   }
 

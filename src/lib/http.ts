@@ -47,6 +47,40 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S)
   return parsed.data;
 }
 
+/**
+ * Caps every request body at MAX_BODY_BYTES (413) whether or not the route reads it. A declared
+ * Content-Length is checked without reading; a body of unknown length (chunked) is read up to the
+ * cap and handed on as a buffer.
+ */
+export async function limitBody(request: Request): Promise<Request> {
+  if (!request.body) return request;
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\s*\d+\s*$/.test(declared)) {
+    if (Number(declared) > MAX_BODY_BYTES) throw tooLarge();
+    return request;
+  }
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new Request(request, { body });
+}
+
 function tooLarge(): ApiError {
   return new ApiError(413, "Request body too large", { limitBytes: MAX_BODY_BYTES });
 }

@@ -59,9 +59,18 @@ async function readAll(stream: ReadableStream<Uint8Array>, expected: number, lim
   return buffer.byteLength === size ? buffer : buffer.subarray(0, size);
 }
 
+type Recipient = MailboxRow & { duplicate_id: string | null };
+
+/**
+ * The active mailbox for an address and, in the same D1 round trip, the id of a message already
+ * stored there with this dedupe key (a sending server retrying a delivery).
+ */
+const RECIPIENT_SQL =
+  "SELECT b.*, (SELECT m.id FROM messages m WHERE m.mailbox_id = b.id AND m.dedupe_key = ?2) AS duplicate_id FROM mailboxes b WHERE b.address = ?1 AND b.status = 'active'";
+
 /** The active mailbox for an envelope recipient, or a catch-all mailbox materialised for it. */
-async function recipientMailbox(env: Env, to: string, now: string): Promise<MailboxRow | null> {
-  const row = await env.DB.prepare("SELECT * FROM mailboxes WHERE address = ? AND status = 'active'").bind(to).first<MailboxRow>();
+async function recipientMailbox(env: Env, to: string, now: string, key: string | null): Promise<Recipient | null> {
+  const row = await env.DB.prepare(RECIPIENT_SQL).bind(to, key).first<Recipient>();
   if (row) {
     if (row.expires_at !== null && row.expires_at <= now) {
       await env.DB.prepare("UPDATE mailboxes SET status = 'expired' WHERE id = ? AND status = 'active'").bind(row.id).run();
@@ -90,7 +99,7 @@ async function recipientMailbox(env: Env, to: string, now: string): Promise<Mail
   } catch (e) {
     if (!String(e).includes("UNIQUE")) throw e;
   }
-  return env.DB.prepare("SELECT * FROM mailboxes WHERE address = ? AND status = 'active'").bind(to).first<MailboxRow>();
+  return env.DB.prepare(RECIPIENT_SQL).bind(to, key).first<Recipient>();
 }
 
 /**
@@ -110,19 +119,15 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
   }
   const now = Date.now();
   const nowStr = nowIso(now);
-  const mailbox = await recipientMailbox(env, to, nowStr);
+  const key = await dedupeKey(message.headers.get("message-id"));
+  const mailbox = await recipientMailbox(env, to, nowStr, key);
   if (!mailbox) {
     message.setReject("Mailbox unavailable");
     return { kind: "rejected", reason: "Mailbox unavailable" };
   }
+  if (mailbox.duplicate_id) return { kind: "duplicate", messageId: mailbox.duplicate_id, mailboxId: mailbox.id };
 
-  const key = await dedupeKey(message.headers.get("message-id"));
-  if (key) {
-    const dup = await env.DB.prepare("SELECT id FROM messages WHERE mailbox_id = ? AND dedupe_key = ?").bind(mailbox.id, key).first<{ id: string }>();
-    if (dup) return { kind: "duplicate", messageId: dup.id, mailboxId: mailbox.id };
-  }
-
-  let raw: Uint8Array;
+  let raw: Uint8Array | null;
   try {
     raw = await readAll(message.raw, message.rawSize, MAX_MESSAGE_BYTES);
   } catch (e) {
@@ -136,13 +141,17 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
   const rawKey = `raw/${mailbox.id}/${id}.eml`;
   await env.MAIL_BUCKET.put(rawKey, raw, { httpMetadata: { contentType: "message/rfc822" } });
 
+  const size = raw.byteLength;
   const parsed = await parseMessage(raw);
+  // The raw bytes are in R2: let them go before the parsed body is serialised (up to 25 MiB less
+  // held at the peak of a large delivery).
+  raw = null;
   const parsedKey = `parsed/${mailbox.id}/${id}.json`;
   try {
     await env.MAIL_BUCKET.put(parsedKey, JSON.stringify({ text: parsed.text, html: parsed.html, headers: parsed.headers }), {
       httpMetadata: { contentType: "application/json" },
     });
-    await insertRows(env, { id, mailbox, to, from: message.from, parsed, size: raw.byteLength, rawKey, parsedKey, key, receivedAt: nowStr });
+    await insertRows(env, { id, mailbox, to, from: message.from, parsed, size, rawKey, parsedKey, key, receivedAt: nowStr });
   } catch (e) {
     if (String(e).includes("UNIQUE") && key) {
       // Same message delivered concurrently: keep the first copy only.
@@ -155,7 +164,7 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
     log("error", "inbound.store.failed", { mailboxId: mailbox.id, error: String(e) });
     throw e;
   }
-  log("info", "inbound.stored", { mailboxId: mailbox.id, messageId: id, sizeBytes: raw.byteLength, parseStatus: parsed.parseStatus });
+  log("info", "inbound.stored", { mailboxId: mailbox.id, messageId: id, sizeBytes: size, parseStatus: parsed.parseStatus });
   return { kind: "stored", messageId: id, mailboxId: mailbox.id, parseStatus: parsed.parseStatus };
 }
 

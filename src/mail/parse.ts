@@ -7,6 +7,12 @@ import { htmlToText } from "./html-to-text";
 import { extractVerificationCode, type Verification } from "./verification";
 
 export const PREVIEW_LENGTH = 140;
+/**
+ * Attachment rows stored per message. A 25 MiB message can hold ~100,000 tiny parts; listing them
+ * all would mean thousands of D1 statements in one batch and ids past the 4-hex position suffix.
+ * The raw message (always stored) keeps every part.
+ */
+export const MAX_ATTACHMENT_ROWS = 1000;
 
 export interface ParsedRecipient {
   kind: "to" | "cc" | "bcc" | "replyTo";
@@ -65,7 +71,8 @@ function flatten(list: Address[] | undefined, kind: ParsedRecipient["kind"]): Pa
   return out;
 }
 
-const clean = (s: string | undefined | null, max: number) => (s ? s.replace(/\u0000/g, "").slice(0, max) : null);
+/** NUL-free and at most `max` UTF-16 units, never ending in half a surrogate pair. */
+const clean = (s: string | undefined | null, max: number) => (s ? s.replace(/\u0000/g, "").slice(0, max).replace(/[\ud800-\udbff]$/, "") : null);
 
 export function preview(text: string | null, html: string | null): string {
   const source = text?.trim() ? text : html ? htmlToText(html.slice(0, 200_000)) : "";
@@ -88,11 +95,20 @@ function disposition(value: string | null): ParsedAttachment["disposition"] {
   return v.includes("inline") ? "inline" : v.includes("attachment") ? "attachment" : "unknown";
 }
 
+/**
+ * postal-mime copies a typed-array input into a new ArrayBuffer before parsing (a second 25 MiB
+ * for the largest message); an ArrayBuffer is used as it is. The view covers its whole buffer
+ * when the inbound handler read the message (it allocates exactly the declared size).
+ */
+function wholeBuffer(raw: Uint8Array): Uint8Array | ArrayBuffer {
+  return raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer ? raw.buffer : raw;
+}
+
 /** Parses a raw message. Never throws: a message that cannot be parsed is reported as `failed`. */
 export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   let email: Email;
   try {
-    email = await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer", maxNestingDepth: 64, maxHeadersSize: 2 * 1024 * 1024 });
+    email = await PostalMime.parse(wholeBuffer(raw), { attachmentEncoding: "arraybuffer", maxNestingDepth: 64, maxHeadersSize: 2 * 1024 * 1024 });
   } catch (e) {
     const headers = rawHeaders(raw);
     const get = (k: string) => headers.find((h) => h.key === k)?.value ?? null;
@@ -136,7 +152,7 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
     html,
     headers: email.headers.slice(0, 500).map((h) => ({ key: h.key, value: h.value.slice(0, 8192) })),
     recipients: [...flatten(email.to, "to"), ...flatten(email.cc, "cc"), ...flatten(email.bcc, "bcc"), ...flatten(email.replyTo, "replyTo")].slice(0, 500),
-    attachments: email.attachments.map((a, position) => ({
+    attachments: email.attachments.slice(0, MAX_ATTACHMENT_ROWS).map((a, position) => ({
       position,
       filename: clean(a.filename, 255),
       contentType: (a.mimeType || "application/octet-stream").toLowerCase().slice(0, 255),

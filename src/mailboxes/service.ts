@@ -201,8 +201,11 @@ export class MailboxService {
     if (row.status === "destroyed") return toMailboxDTO(row);
     await this.db.prepare("UPDATE mailboxes SET status = 'destroying' WHERE id = ? AND status <> 'destroyed'").bind(row.id).run();
     try {
-      if (row.routing_rule_id) {
-        const result = await domainStub(this.env, row.root_domain).removeMailboxRule(row.root_domain, row.routing_rule_id);
+      // The rule as recorded now: turning catch-all off may have given the mailbox one since `row`
+      // was read (from here on it cannot: only live mailboxes get restored rules).
+      const ruleId = (await this.db.prepare("SELECT routing_rule_id FROM mailboxes WHERE id = ?").bind(row.id).first<string | null>("routing_rule_id")) ?? null;
+      if (ruleId) {
+        const result = await domainStub(this.env, row.root_domain).removeMailboxRule(row.root_domain, ruleId);
         if ("error" in result) throw domainFailure(result);
         await this.db.prepare("UPDATE mailboxes SET routing_rule_id = NULL WHERE id = ?").bind(row.id).run();
       }

@@ -4,6 +4,7 @@ import { CloudflareApiError } from "../cloudflare/errors";
 import type { CfZone } from "../cloudflare/types";
 import { rowToDomainDTO, type DomainRow } from "../domain/dto";
 import { classifyFailure } from "../domain/errors";
+import { forgetActiveDomains } from "../domain/active-domains";
 import { classifyApex } from "../domain/names";
 import { domainFailure, precondition, type CommandType, type DomainResult } from "../domain/object";
 import { domainStub } from "../domain/stub";
@@ -13,6 +14,7 @@ import { route, type AuthedContext } from "./define";
 import { isId, withDomainAlias } from "./schemas";
 
 function answer(result: DomainResult, okStatus?: number): Response {
+  forgetActiveDomains(); // GET /api/meta in this isolate reflects the change at once
   if (!result.ok) throw domainFailure(result);
   if (okStatus === 204) return new Response(null, { status: 204 });
   return json(result.domain, { status: okStatus ?? (result.created ? 201 : 200) });

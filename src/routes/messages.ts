@@ -93,9 +93,19 @@ async function visibleMessage(c: AuthedContext, id: string | undefined): Promise
   return row;
 }
 
-/** A download name without path parts, quotes or control characters, plus its RFC 5987 form. */
+/** Lone UTF-16 surrogates (encodeURIComponent throws on them). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A download name without path parts, quotes, control or bidi-override characters, plus its RFC
+ * 5987 form. Cut by code points, so the cut never leaves half a surrogate pair behind.
+ */
 export function contentDisposition(name: string): string {
-  const safe = name.replace(/[\u0000-\u001f\u007f"\\/]/g, "_").replace(/^\.+/, "_").slice(0, 180) || "download";
+  const cleaned = name
+    .replace(LONE_SURROGATE, "\ufffd")
+    .replace(/[\u0000-\u001f\u007f-\u009f"\\/\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "_")
+    .replace(/^\.+/, "_");
+  const safe = Array.from(cleaned).slice(0, 180).join("") || "download";
   const ascii = safe.replace(/[^\x20-\x7e]/g, "_");
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(safe)}`;
 }

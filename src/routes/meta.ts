@@ -1,4 +1,5 @@
 import { capabilityFlags } from "../config";
+import { cachedActiveDomains } from "../domain/active-domains";
 import { json } from "../lib/http";
 import { route } from "./define";
 
@@ -30,7 +31,7 @@ export const metaRoutes = [
     path: "/api/meta",
     access: "public",
     handler: async (_req, c) => {
-      const domains = await activeRootDomains(c.env.DB);
+      const domains = await cachedActiveDomains(c.env.DB, activeRootDomains);
       return json(
         {
           domains,
