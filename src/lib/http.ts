@@ -17,23 +17,7 @@ export function errorResponse(status: number, error: string, details: unknown = 
 export async function readJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
-  let raw = "";
-  if (request.body) {
-    const reader = request.body.getReader();
-    const decoder = new TextDecoder();
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_BODY_BYTES) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      raw += decoder.decode(value, { stream: true });
-    }
-    raw += decoder.decode();
-  }
+  const raw = request.body ? new TextDecoder().decode(await readCapped(request.body)) : "";
   let data: unknown = {};
   if (raw.trim() !== "") {
     try {
@@ -59,7 +43,13 @@ export async function limitBody(request: Request): Promise<Request> {
     if (Number(declared) > MAX_BODY_BYTES) throw tooLarge();
     return request;
   }
-  const reader = request.body.getReader();
+  const body = await readCapped(request.body);
+  return new Request(request, { body });
+}
+
+/** The whole stream as one buffer, refusing (413) as soon as it passes MAX_BODY_BYTES. */
+async function readCapped(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -78,7 +68,7 @@ export async function limitBody(request: Request): Promise<Request> {
     body.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new Request(request, { body });
+  return body;
 }
 
 function tooLarge(): ApiError {
