@@ -1,0 +1,59 @@
+// Renders the results as one Markdown table (printed by bench/run.mjs and pasted into README).
+const KB = 1024;
+const MiB = 1024 * 1024;
+
+const num = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : "?");
+const rps = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const lat = (s) => `${rps(s.rps)}/s · p50 ${num(s.p50)} · p95 ${num(s.p95)} · p99 ${num(s.p99)} ms · CPU ${num(s.cpuPerRequest, 2)} ms/req`;
+const status = (s) => (s === "met" ? "met" : s === "missed" ? "**missed**" : s === "errors" ? "**errors**" : s ?? "—");
+
+export function renderTable({ figures, machine, config, durationSec }) {
+  const rows = [];
+  rows.push("| Figure | KaisouMail | Baseline | Ratio | Target | Status |");
+  rows.push("|---|---|---|---|---|---|");
+  const order = ["API", "Messages", "Inbound", "CPU", "Memory", "Cloudflare calls", "Web page", "Runtime floor"];
+  const sorted = [...figures].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
+  for (const f of sorted) {
+    switch (f.kind) {
+      case "load": {
+        const err = f.target.errors ? ` (${f.target.errors} errors: ${f.target.errorSample})` : "";
+        rows.push(`| ${f.label} | ${lat(f.target)}${err} | ${lat(f.baseline)} | ${num(f.ratio, 3)}× (CPU ${num(f.cpuRatio, 3)}×) | ${f.goal ? `≥ ${f.goal.min}×` : "—"} | ${status(f.status)} |`);
+        break;
+      }
+      case "growth":
+        rows.push(
+          `| ${f.label} | ${num(f.detail.p95Big)} ms ÷ ${num(f.detail.p95Small)} ms | — | ${num(f.value, 2)}× | ≤ ${f.goal.max}× | ${status(f.status)} |`,
+        );
+        break;
+      case "cpu": {
+        const p95 = f.detail.cpuMs?.p95;
+        rows.push(`| CPU: ${f.label} | ${num(f.value, 2)} ms${p95 !== undefined ? ` (p95 ${num(p95, 2)})` : ""} | — | — | ${f.goal ? `≤ ${f.goal.maxMs} ms` : "—"} | ${status(f.status)} |`);
+        break;
+      }
+      case "memory": {
+        const d = f.detail;
+        rows.push(
+          `| ${f.label} (receiveMessage in Node with D1/R2 stand-ins; heap + array buffers after a full GC, ${d.liveSamples} samples, above the level before delivery) | +${num(d.livePeakAbove / MiB)} MiB | RSS high-water +${num(d.rssPeakAbove / MiB)} MiB (${num(d.rssPeakAbove / d.size, 2)}× size, includes garbage) | ${num(f.ratio, 2)}× size | ≤ 4× | ${status(f.status)} |`,
+        );
+        break;
+      }
+      case "calls":
+        rows.push(`| Cloudflare calls: ${f.label} | ${f.value} (${f.calls.join(", ")}) | minimum ${f.minimum}${f.note ? ` (${f.note})` : ""} | — | = minimum | ${status(f.status)} |`);
+        break;
+      case "bytes":
+        rows.push(
+          `| ${f.label} | ${num(f.value / KB)} KB gzip on the wire, ${f.detail.files.length} files | ${num(f.detail.gzip9Bytes / KB)} KB at gzip -9, ${num(f.detail.rawBytes / KB)} KB uncompressed | — | ≤ 30 KB | ${status(f.status)} |`,
+        );
+        break;
+      default:
+        rows.push(`| ${f.label} | ${JSON.stringify(f.value)} | | | | ${status(f.status)} |`);
+    }
+  }
+  const head = [
+    `KaisouMail benchmark (${config.mode}) — ${machine.date}`,
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}, wrangler ${machine.wrangler}; load average ${machine.loadAverageAtStart.join(" ")} at start, ${(machine.loadAverageAtEnd ?? []).join(" ")} at end`,
+    `Code: ${machine.git?.commit ?? "?"}${machine.git?.uncommittedFiles ? ` + ${machine.git.uncommittedFiles} uncommitted files` : ""} (run from a snapshot of the tree taken at the start). Load figures: ${config.concurrency} concurrent keep-alive clients, ${config.rounds} round(s) of ${config.durationMs / 1000} s per side (mailbox create: ${config.createRounds} × ${config.createRequests} requests${config.catalogRequests ? `; catalog: ${config.catalogRequests} requests` : ""}${config.largeInboundRequests ? `; 1 MiB inbound: ${config.largeInboundRequests} requests` : ""}), baseline and figures in rotating order each round; ratio = median of per-round ratios; CPU = server process group (wrangler + workerd) CPU per request, from /proc. Run took ${durationSec} s.`,
+    "",
+  ];
+  return [...head, ...rows].join("\n");
+}
