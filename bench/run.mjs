@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --out FILE] [-- --keep]
+// npm run bench [-- --quick] [-- --out FILE] [-- --keep] [-- --only api,messages,inbound,calls,web,cpu,memory]
 //
 // Starts KaisouMail locally on fresh state (the Cloudflare simulator + `wrangler dev`, as
 // `npm start` does) and a baseline Worker (bench/baseline-worker: hello-world fetch, no-op email)
-// under the same `wrangler dev` flags, loads data, measures, prints one table and writes
-// bench/results.json. Every load figure is measured beside the baseline in the same run, with the
-// same client (bench/lib/load.mjs), alternating baseline and KaisouMail runs. Both dev servers are
-// restarted at the start of every phase. Everything talks to 127.0.0.1 only, and the run stops by
-// itself. See bench/README.md.
+// under the same `wrangler dev` flags, from a snapshot of the tree; loads data, measures, prints
+// one table and writes bench/results.json. Every load figure is measured beside the baseline in
+// the same rounds, with the same client (bench/lib/load.mjs). The dev servers are restarted at the
+// start of every load phase. Everything talks to 127.0.0.1 only, and the run stops by itself.
+// See bench/README.md.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

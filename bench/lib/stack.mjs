@@ -284,7 +284,7 @@ async function devFlags(port, persistTo) {
 /**
  * A bench Worker under `wrangler dev` with KaisouMail's flags: by default the baseline
  * (bench/baseline-worker: hello-world `fetch`, no-op `email`); `dir` picks another
- * (bench/floor-worker, bench/cpu-worker).
+ * (bench/floor-worker, bench/probe-worker).
  */
 export class BaselineStack {
   constructor(stateDir, dir = "baseline-worker", cwd = ROOT) {
