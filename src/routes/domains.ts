@@ -84,6 +84,20 @@ export function mergeCatalog(rows: DomainRow[], zones: CfZone[]): CatalogItem[] 
   });
 }
 
+/** A domain action that is one command to the domain's object, answered with the domain. */
+function domainAction(path: string, type: CommandType, call: (stub: ReturnType<typeof domainStub>, root: string, c: AuthedContext) => Promise<DomainResult>) {
+  return route({
+    method: "POST",
+    path: `/api/domains/:id/${path}`,
+    access: "admin",
+    handler: async (request, c) => {
+      const row = await domainRow(c, request.params.id);
+      assertConfigured(c, type, true);
+      return answer(await call(domainStub(c.env, row.root_domain), row.root_domain, c), 200);
+    },
+  });
+}
+
 export const domainRoutes = [
   route({
     method: "GET",
@@ -160,26 +174,6 @@ export const domainRoutes = [
   }),
   route({
     method: "POST",
-    path: "/api/domains/:id/retry",
-    access: "admin",
-    handler: async (request, c) => {
-      const row = await domainRow(c, request.params.id);
-      assertConfigured(c, "RETRY", true);
-      return answer(await domainStub(c.env, row.root_domain).retry(row.root_domain), 200);
-    },
-  }),
-  route({
-    method: "POST",
-    path: "/api/domains/:id/disable",
-    access: "admin",
-    handler: async (request, c) => {
-      const row = await domainRow(c, request.params.id);
-      assertConfigured(c, "DISABLE", true);
-      return answer(await domainStub(c.env, row.root_domain).disable(row.root_domain), 200);
-    },
-  }),
-  route({
-    method: "POST",
     path: "/api/domains/:id/delete",
     access: "admin",
     handler: async (request, c) => {
@@ -200,24 +194,8 @@ export const domainRoutes = [
       return answer(await domainStub(c.env, row.root_domain).remove(row.root_domain), 204);
     },
   }),
-  route({
-    method: "POST",
-    path: "/api/domains/:id/catch-all/enable",
-    access: "admin",
-    handler: async (request, c) => {
-      const row = await domainRow(c, request.params.id);
-      assertConfigured(c, "CATCH_ALL_ENABLE", true);
-      return answer(await domainStub(c.env, row.root_domain).catchAllEnable(row.root_domain, c.auth.user.id), 200);
-    },
-  }),
-  route({
-    method: "POST",
-    path: "/api/domains/:id/catch-all/disable",
-    access: "admin",
-    handler: async (request, c) => {
-      const row = await domainRow(c, request.params.id);
-      assertConfigured(c, "CATCH_ALL_DISABLE", true);
-      return answer(await domainStub(c.env, row.root_domain).catchAllDisable(row.root_domain), 200);
-    },
-  }),
+  domainAction("retry", "RETRY", (stub, root) => stub.retry(root)),
+  domainAction("disable", "DISABLE", (stub, root) => stub.disable(root)),
+  domainAction("catch-all/enable", "CATCH_ALL_ENABLE", (stub, root, c) => stub.catchAllEnable(root, c.auth.user.id)),
+  domainAction("catch-all/disable", "CATCH_ALL_DISABLE", (stub, root) => stub.catchAllDisable(root)),
 ];
