@@ -8,6 +8,14 @@ import { parseMessage, type ParsedMessage } from "./parse";
 /** Cloudflare Email Routing's limit; anything larger is refused before it is read. */
 export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
 
+/**
+ * A parsed body (text + HTML + headers as JSON) up to this many UTF-16 code units (≤ 48 KiB of
+ * UTF-8) is stored in D1 (`message_bodies`) in the same batch as the message row; a larger one is
+ * its own R2 object. Most verification mail fits, so storing it costs one R2 write, not two, and
+ * reading it no R2 read, while big bodies stay out of D1's row and database size limits.
+ */
+export const INLINE_BODY_MAX_CHARS = 16 * 1024;
+
 /** The part of `ForwardableEmailMessage` the handler uses (a plain object in tests). */
 export interface InboundMessage {
   readonly from: string;
@@ -107,7 +115,8 @@ async function recipientMailbox(env: Env, to: string, now: string, key: string |
  *  1. find (or materialise) the mailbox, else reject;
  *  2. read the raw bytes and put them in R2 — if that fails the handler throws and the sending
  *     server retries later;
- *  3. parse (never throws) and store the parsed body in R2 and the metadata in D1.
+ *  3. parse (never throws, and runs while the put is in flight) and store the metadata in D1 —
+ *     with the parsed body for a small message, or after putting a large body in R2.
  * A message with the same Message-ID for the same mailbox is stored once.
  */
 export async function receiveMessage(message: InboundMessage, env: Env): Promise<InboundResult> {
@@ -139,28 +148,33 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
   }
   const id = messageIdFor(now);
   const rawKey = `raw/${mailbox.id}/${id}.eml`;
-  await env.MAIL_BUCKET.put(rawKey, raw, { httpMetadata: { contentType: "message/rfc822" } });
-
   const size = raw.byteLength;
+  // The put and the parse overlap (one is I/O, the other CPU); nothing reaches D1 until the raw
+  // bytes are safely in R2.
+  const rawPut = env.MAIL_BUCKET.put(rawKey, raw, { httpMetadata: { contentType: "message/rfc822" } });
+  rawPut.catch(() => {}); // awaited below; this only keeps a failure from being reported as unhandled
   const parsed = await parseMessage(raw);
-  // The raw bytes are in R2: let them go before the parsed body is serialised (up to 25 MiB less
-  // held at the peak of a large delivery).
+  // Let the raw bytes go before the parsed body is serialised (up to 25 MiB less held at the peak
+  // of a large delivery); the put keeps its own reference until it is done.
   raw = null;
-  const parsedKey = `parsed/${mailbox.id}/${id}.json`;
+  await rawPut;
+
+  const body = JSON.stringify({ text: parsed.text, html: parsed.html, headers: parsed.headers });
+  const inline = body.length <= INLINE_BODY_MAX_CHARS;
+  const parsedKey = inline ? null : `parsed/${mailbox.id}/${id}.json`;
+  const written = parsedKey ? [rawKey, parsedKey] : [rawKey];
   try {
-    await env.MAIL_BUCKET.put(parsedKey, JSON.stringify({ text: parsed.text, html: parsed.html, headers: parsed.headers }), {
-      httpMetadata: { contentType: "application/json" },
-    });
-    await insertRows(env, { id, mailbox, to, from: message.from, parsed, size, rawKey, parsedKey, key, receivedAt: nowStr });
+    if (parsedKey) await env.MAIL_BUCKET.put(parsedKey, body, { httpMetadata: { contentType: "application/json" } });
+    await insertRows(env, { id, mailbox, to, from: message.from, parsed, size, rawKey, parsedKey, body: inline ? body : null, key, receivedAt: nowStr });
   } catch (e) {
     if (String(e).includes("UNIQUE") && key) {
       // Same message delivered concurrently: keep the first copy only.
-      await env.MAIL_BUCKET.delete([rawKey, parsedKey]);
+      await env.MAIL_BUCKET.delete(written);
       const dup = await env.DB.prepare("SELECT id FROM messages WHERE mailbox_id = ? AND dedupe_key = ?").bind(mailbox.id, key).first<{ id: string }>();
       return { kind: "duplicate", messageId: dup?.id ?? id, mailboxId: mailbox.id };
     }
     // Not stored: remove what was written and make the sender retry.
-    await env.MAIL_BUCKET.delete([rawKey, parsedKey]).catch(() => {});
+    await env.MAIL_BUCKET.delete(written).catch(() => {});
     log("error", "inbound.store.failed", { mailboxId: mailbox.id, error: String(e) });
     throw e;
   }
@@ -170,7 +184,19 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
 
 async function insertRows(
   env: Env,
-  m: { id: string; mailbox: MailboxRow; to: string; from: string; parsed: ParsedMessage; size: number; rawKey: string; parsedKey: string; key: string | null; receivedAt: string },
+  m: {
+    id: string;
+    mailbox: MailboxRow;
+    to: string;
+    from: string;
+    parsed: ParsedMessage;
+    size: number;
+    rawKey: string;
+    parsedKey: string | null;
+    body: string | null;
+    key: string | null;
+    receivedAt: string;
+  },
 ): Promise<void> {
   const p = m.parsed;
   const db = env.DB;
@@ -210,6 +236,7 @@ async function insertRows(
       ),
     db.prepare("UPDATE mailboxes SET last_received_at = ?2 WHERE id = ?1").bind(m.mailbox.id, m.receivedAt),
   ];
+  if (m.body !== null) statements.push(db.prepare("INSERT INTO message_bodies (message_id, body) VALUES (?, ?)").bind(m.id, m.body));
   // Multi-row inserts, chunked to stay under D1's 100 bound parameters per statement.
   const recipientRows = p.recipients.map((r, i) => [`rcp_${m.id.slice(4)}${i.toString(16).padStart(4, "0")}`, m.id, r.kind, r.name, r.address]);
   for (let i = 0; i < recipientRows.length; i += 20) {

@@ -253,6 +253,7 @@ export async function purgeMailboxMail(env: Env, mailboxId: string): Promise<voi
     await env.DB.batch([
       env.DB.prepare(`DELETE FROM message_recipients WHERE message_id IN (${marks})`).bind(...ids),
       env.DB.prepare(`DELETE FROM message_attachments WHERE message_id IN (${marks})`).bind(...ids),
+      env.DB.prepare(`DELETE FROM message_bodies WHERE message_id IN (${marks})`).bind(...ids),
       env.DB.prepare(`DELETE FROM messages WHERE id IN (${marks})`).bind(...ids),
     ]);
   }

@@ -34,6 +34,25 @@ interface MessageRow {
   mailbox_status?: string;
 }
 
+interface RecipientRow {
+  kind: string;
+  name: string | null;
+  address: string;
+}
+interface AttachmentRow {
+  id: string;
+  filename: string | null;
+  content_type: string;
+  size_bytes: number;
+  content_id: string | null;
+  disposition: string;
+}
+interface ParsedBody {
+  text: string | null;
+  html: string | null;
+  headers: Array<{ key: string; value: string }>;
+}
+
 const SUMMARY_COLUMNS =
   "m.id, m.user_id, m.mailbox_id, m.mailbox_address, m.from_name, m.from_address, m.subject, m.preview_text, m.received_at, m.size_bytes, m.attachment_count, m.has_html, m.verification_code, m.verification_source, m.verification_method, m.parse_status";
 
@@ -159,14 +178,18 @@ export const messageRoutes = [
     access: "user",
     handler: async (request, c) => {
       const row = await visibleMessage(c, request.params.id);
-      const [parsedObject, recipients, attachments] = await Promise.all([
+      const db = c.env.DB;
+      // Recipients, attachments and an inline body in one D1 round trip; a large body is in R2.
+      const [[recipients, attachments, inline], parsedObject] = await Promise.all([
+        db.batch([
+          db.prepare("SELECT kind, name, address FROM message_recipients WHERE message_id = ? ORDER BY id").bind(row.id),
+          db.prepare("SELECT * FROM message_attachments WHERE message_id = ? ORDER BY position").bind(row.id),
+          db.prepare("SELECT body FROM message_bodies WHERE message_id = ?").bind(row.id),
+        ]) as Promise<[D1Result<RecipientRow>, D1Result<AttachmentRow>, D1Result<{ body: string }>]>,
         row.parsed_r2_key ? c.env.MAIL_BUCKET.get(row.parsed_r2_key) : null,
-        c.env.DB.prepare("SELECT kind, name, address FROM message_recipients WHERE message_id = ? ORDER BY id").bind(row.id).all<{ kind: string; name: string | null; address: string }>(),
-        c.env.DB.prepare("SELECT * FROM message_attachments WHERE message_id = ? ORDER BY position")
-          .bind(row.id)
-          .all<{ id: string; filename: string | null; content_type: string; size_bytes: number; content_id: string | null; disposition: string }>(),
       ]);
-      const body = parsedObject ? ((await parsedObject.json()) as { text: string | null; html: string | null; headers: Array<{ key: string; value: string }> }) : null;
+      const stored = inline.results[0]?.body ?? (parsedObject ? await parsedObject.text() : null);
+      const body = stored ? (JSON.parse(stored) as ParsedBody) : null;
       const group = (kind: string) => recipients.results.filter((r) => r.kind === kind).map((r) => ({ name: r.name, address: r.address }));
       return json({
         message: {
@@ -249,6 +272,7 @@ export const messageRoutes = [
       await c.env.MAIL_BUCKET.delete([row.raw_r2_key, ...(row.parsed_r2_key ? [row.parsed_r2_key] : [])]);
       await c.env.DB.batch([
         c.env.DB.prepare("DELETE FROM message_recipients WHERE message_id = ?").bind(row.id),
+        c.env.DB.prepare("DELETE FROM message_bodies WHERE message_id = ?").bind(row.id),
         c.env.DB.prepare("DELETE FROM message_attachments WHERE message_id = ?").bind(row.id),
         c.env.DB.prepare("DELETE FROM messages WHERE id = ?").bind(row.id),
       ]);

@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { receiveMessage } from "../../src/mail/inbound";
+import { INLINE_BODY_MAX_CHARS, receiveMessage } from "../../src/mail/inbound";
 import { activeDomain, api, makeUser, resetCloudflare, type Caller } from "./helpers";
 import { fixtures, mockEmail } from "./mail-fixtures";
 
@@ -160,6 +160,53 @@ describe("email handler", () => {
     const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM messages").first<number>("n");
     await expect(receiveMessage(mockEmail(fixtures.plain(address), { to: address }), failing)).rejects.toThrow("R2 unavailable");
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM messages").first<number>("n")).toBe(before);
+  });
+
+  it("keeps a small parsed body in D1 (one R2 object) and a large one in R2; deleting removes both", async () => {
+    const objectsOf = async (id: string) => (await env.MAIL_BUCKET.list({ prefix: `raw/${mailboxId}/${id}` })).objects.length + (await env.MAIL_BUCKET.list({ prefix: `parsed/${mailboxId}/${id}` })).objects.length;
+    const bodyRows = (id: string) => env.DB.prepare("SELECT COUNT(*) AS n FROM message_bodies WHERE message_id = ?").bind(id).first<number>("n");
+
+    const small = (await deliver(fixtures.plain(address, "<small-body@acme.example>"))).result as { messageId: string };
+    const smallRow = await env.DB.prepare("SELECT parsed_r2_key FROM messages WHERE id = ?").bind(small.messageId).first<{ parsed_r2_key: string | null }>();
+    expect(smallRow!.parsed_r2_key).toBeNull();
+    expect(await bodyRows(small.messageId)).toBe(1);
+    expect(await objectsOf(small.messageId)).toBe(1);
+    expect((await detail(small.messageId)).text).toContain("482913");
+
+    const html = `<p>Your code is <b>615204</b>.</p>${"<p>padding paragraph for a long newsletter-style body</p>".repeat(800)}`;
+    expect(html.length).toBeGreaterThan(INLINE_BODY_MAX_CHARS);
+    const large = (await deliver(fixtures.html(address, html))).result as { messageId: string };
+    const largeRow = await env.DB.prepare("SELECT parsed_r2_key FROM messages WHERE id = ?").bind(large.messageId).first<{ parsed_r2_key: string | null }>();
+    expect(largeRow!.parsed_r2_key).toBe(`parsed/${mailboxId}/${large.messageId}.json`);
+    expect(await bodyRows(large.messageId)).toBe(0);
+    expect(await objectsOf(large.messageId)).toBe(2);
+    const m = await detail(large.messageId);
+    expect(m.html).toBe(`${html}\n`);
+    expect(m.verification?.code).toBe("615204");
+
+    for (const id of [small.messageId, large.messageId]) {
+      expect((await api("DELETE", `/api/messages/${id}`, { key: member.key })).status).toBe(204);
+      expect(await bodyRows(id)).toBe(0);
+      expect(await objectsOf(id)).toBe(0);
+    }
+  });
+
+  it("throws when D1 fails after the R2 writes, and removes what it wrote", async () => {
+    const failingDb = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch") return async () => { throw new Error("D1 unavailable"); };
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const failing = { ...env, DB: failingDb } as typeof env;
+    const html = `<p>code 777123</p>${"<p>long body</p>".repeat(2000)}`;
+    for (const raw of [fixtures.plain(address, "<d1-fail-small@acme.example>"), fixtures.html(address, html)]) {
+      const before = (await env.MAIL_BUCKET.list({ prefix: `raw/${mailboxId}/` })).objects.length + (await env.MAIL_BUCKET.list({ prefix: `parsed/${mailboxId}/` })).objects.length;
+      await expect(receiveMessage(mockEmail(raw, { to: address }), failing)).rejects.toThrow("D1 unavailable");
+      const after = (await env.MAIL_BUCKET.list({ prefix: `raw/${mailboxId}/` })).objects.length + (await env.MAIL_BUCKET.list({ prefix: `parsed/${mailboxId}/` })).objects.length;
+      expect(after).toBe(before);
+    }
   });
 
   it("stores a 20 MiB attachment byte for byte", async () => {
