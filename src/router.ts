@@ -118,11 +118,17 @@ export function toErrorResponse(error: unknown, requestId: string, url?: URL): R
 }
 
 function finish(request: Request, response: Response, requestId: string, config: Config | null, url: URL, isApi: boolean): Response {
-  // Responses from fetch() can be immutable; copy headers into a fresh response.
-  const headers = new Headers(response.headers);
-  headers.set("x-request-id", requestId);
+  let out = response;
+  try {
+    out.headers.set("x-request-id", requestId);
+  } catch {
+    // Responses from fetch() (static assets) have immutable headers: copy them into a fresh one.
+    out = new Response(response.body, { status: response.status, statusText: response.statusText, headers: new Headers(response.headers), webSocket: (response as { webSocket?: WebSocket | null }).webSocket ?? null });
+    out.headers.set("x-request-id", requestId);
+  }
+  const headers = out.headers;
   if (isApi) {
-    headers.set("cache-control", headers.get("cache-control") ?? "no-store");
+    if (!headers.has("cache-control")) headers.set("cache-control", "no-store");
     headers.set("x-content-type-options", "nosniff");
     const origin = request.headers.get("origin");
     if (config && origin && request.method !== "OPTIONS" && allowedOrigin(origin, config, url.origin)) {
@@ -130,7 +136,7 @@ function finish(request: Request, response: Response, requestId: string, config:
       headers.append("vary", "Origin");
     }
   }
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers, webSocket: (response as { webSocket?: WebSocket | null }).webSocket ?? null });
+  return out;
 }
 
 export { json };

@@ -1,4 +1,4 @@
-import { capabilityFlags } from "../config";
+import { capabilityFlags, type Config } from "../config";
 import { cachedActiveDomains } from "../domain/active-domains";
 import { json } from "../lib/http";
 import { route } from "./define";
@@ -14,6 +14,28 @@ export async function activeRootDomains(db: D1Database): Promise<string[]> {
     .prepare("SELECT root_domain FROM domains WHERE status = 'active' ORDER BY root_domain ASC")
     .all<{ root_domain: string }>();
   return results.map((r) => r.root_domain);
+}
+
+/** The body for a domain list and config, serialised once per change of either (meta is polled). */
+let lastBody: { domains: string[]; config: Config; text: string } | null = null;
+function metaBody(domains: string[], config: Config): string {
+  if (lastBody?.domains === domains && lastBody.config === config) return lastBody.text;
+  const text = JSON.stringify({
+    domains,
+    ...capabilityFlags(config),
+    supportsUnlimitedMailboxTtl: true,
+    defaultMailboxTtlMinutes: config.defaultMailboxTtlMinutes,
+    minMailboxTtlMinutes: MIN_TTL_MINUTES,
+    maxMailboxTtlMinutes: MAX_TTL_MINUTES,
+    addressRules: {
+      format: "localPart@subdomain.rootDomain",
+      localPartPattern: LOCAL_PART_PATTERN,
+      subdomainPattern: SUBDOMAIN_PATTERN,
+      examples: domains.slice(0, 2).flatMap((d) => [`ava-lin@desk.hub.${d}`, `hello@ops.alpha.${d}`]),
+    },
+  });
+  lastBody = { domains, config, text };
+  return text;
 }
 
 export const metaRoutes = [
@@ -32,23 +54,7 @@ export const metaRoutes = [
     access: "public",
     handler: async (_req, c) => {
       const domains = await cachedActiveDomains(c.env.DB, activeRootDomains);
-      return json(
-        {
-          domains,
-          ...capabilityFlags(c.config),
-          supportsUnlimitedMailboxTtl: true,
-          defaultMailboxTtlMinutes: c.config.defaultMailboxTtlMinutes,
-          minMailboxTtlMinutes: MIN_TTL_MINUTES,
-          maxMailboxTtlMinutes: MAX_TTL_MINUTES,
-          addressRules: {
-            format: "localPart@subdomain.rootDomain",
-            localPartPattern: LOCAL_PART_PATTERN,
-            subdomainPattern: SUBDOMAIN_PATTERN,
-            examples: domains.slice(0, 2).flatMap((d) => [`ava-lin@desk.hub.${d}`, `hello@ops.alpha.${d}`]),
-          },
-        },
-        { headers: { "cache-control": "no-store" } },
-      );
+      return new Response(metaBody(domains, c.config), { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
     },
   }),
 ];
