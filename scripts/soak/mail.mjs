@@ -2,18 +2,9 @@
 // a binary attachment, long lines, LF-only line ends), each with a unique Message-ID and a tag
 // in the subject so it can be found again. Deterministic from a seeded random source.
 import { createHash } from "node:crypto";
+import { rng } from "../../bench/lib/mail.mjs";
 
-/** Small seeded PRNG (mulberry32). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 const WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu".split(" ");
 const UTF8 = ["é", "ü", "ß", "€", "日本語", "测试", "Привет", "🙂", "ña"];

@@ -4,9 +4,14 @@ import { ApiError, invalidRequest } from "./errors";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function json(body: unknown, init: ResponseInit = {}): Response {
+  return jsonText(JSON.stringify(body), init);
+}
+
+/** A JSON response from an already serialised body. */
+export function jsonText(text: string, init: ResponseInit = {}): Response {
   const headers = new Headers(init.headers);
   headers.set("content-type", "application/json; charset=utf-8");
-  return new Response(JSON.stringify(body), { ...init, headers });
+  return new Response(text, { ...init, headers });
 }
 
 export function errorResponse(status: number, error: string, details: unknown = null, headers: Record<string, string> = {}): Response {

@@ -1,6 +1,6 @@
 import { capabilityFlags, type Config } from "../config";
 import { cachedActiveDomains } from "../domain/active-domains";
-import { json } from "../lib/http";
+import { json, jsonText } from "../lib/http";
 import { route } from "./define";
 
 export const MIN_TTL_MINUTES = 60;
@@ -54,7 +54,7 @@ export const metaRoutes = [
     access: "public",
     handler: async (_req, c) => {
       const domains = await cachedActiveDomains(c.env.DB, activeRootDomains);
-      return new Response(metaBody(domains, c.config), { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
+      return jsonText(metaBody(domains, c.config), { headers: { "cache-control": "no-store" } });
     },
   }),
 ];

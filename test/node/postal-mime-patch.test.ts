@@ -6,20 +6,11 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, expect, test } from "vitest";
 import PostalMime from "postal-mime";
+import { rng } from "../../bench/lib/mail.mjs";
 // @ts-expect-error: internal module of the package, no type declarations exported for it
 import { concatChunks } from "../../node_modules/postal-mime/dist/esm/decode-strings.js";
 
 const dist = new URL("../../node_modules/postal-mime/dist/", import.meta.url);
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("postal-mime patch", () => {
   test("every decoder of both builds joins chunks without a Blob", () => {

@@ -24,6 +24,12 @@ async function rawOf(messageId: string): Promise<Uint8Array> {
   return new Uint8Array(await obj!.arrayBuffer());
 }
 
+/** R2 objects (raw and parsed) of the test mailbox whose key continues with `rest`. */
+async function r2Objects(rest = ""): Promise<number> {
+  const [raw, parsed] = await Promise.all(["raw", "parsed"].map((kind) => env.MAIL_BUCKET.list({ prefix: `${kind}/${mailboxId}/${rest}` })));
+  return raw!.objects.length + parsed!.objects.length;
+}
+
 async function detail(id: string, key = member.key) {
   return (await api("GET", `/api/messages/${id}`, { key })).body.message;
 }
@@ -163,14 +169,13 @@ describe("email handler", () => {
   });
 
   it("keeps a small parsed body in D1 (one R2 object) and a large one in R2; deleting removes both", async () => {
-    const objectsOf = async (id: string) => (await env.MAIL_BUCKET.list({ prefix: `raw/${mailboxId}/${id}` })).objects.length + (await env.MAIL_BUCKET.list({ prefix: `parsed/${mailboxId}/${id}` })).objects.length;
     const bodyRows = (id: string) => env.DB.prepare("SELECT COUNT(*) AS n FROM message_bodies WHERE message_id = ?").bind(id).first<number>("n");
 
     const small = (await deliver(fixtures.plain(address, "<small-body@acme.example>"))).result as { messageId: string };
     const smallRow = await env.DB.prepare("SELECT parsed_r2_key FROM messages WHERE id = ?").bind(small.messageId).first<{ parsed_r2_key: string | null }>();
     expect(smallRow!.parsed_r2_key).toBeNull();
     expect(await bodyRows(small.messageId)).toBe(1);
-    expect(await objectsOf(small.messageId)).toBe(1);
+    expect(await r2Objects(small.messageId)).toBe(1);
     expect((await detail(small.messageId)).text).toContain("482913");
 
     const html = `<p>Your code is <b>615204</b>.</p>${"<p>padding paragraph for a long newsletter-style body</p>".repeat(800)}`;
@@ -179,7 +184,7 @@ describe("email handler", () => {
     const largeRow = await env.DB.prepare("SELECT parsed_r2_key FROM messages WHERE id = ?").bind(large.messageId).first<{ parsed_r2_key: string | null }>();
     expect(largeRow!.parsed_r2_key).toBe(`parsed/${mailboxId}/${large.messageId}.json`);
     expect(await bodyRows(large.messageId)).toBe(0);
-    expect(await objectsOf(large.messageId)).toBe(2);
+    expect(await r2Objects(large.messageId)).toBe(2);
     const m = await detail(large.messageId);
     expect(m.html).toBe(`${html}\n`);
     expect(m.verification?.code).toBe("615204");
@@ -187,7 +192,7 @@ describe("email handler", () => {
     for (const id of [small.messageId, large.messageId]) {
       expect((await api("DELETE", `/api/messages/${id}`, { key: member.key })).status).toBe(204);
       expect(await bodyRows(id)).toBe(0);
-      expect(await objectsOf(id)).toBe(0);
+      expect(await r2Objects(id)).toBe(0);
     }
   });
 
@@ -202,10 +207,9 @@ describe("email handler", () => {
     const failing = { ...env, DB: failingDb } as typeof env;
     const html = `<p>code 777123</p>${"<p>long body</p>".repeat(2000)}`;
     for (const raw of [fixtures.plain(address, "<d1-fail-small@acme.example>"), fixtures.html(address, html)]) {
-      const before = (await env.MAIL_BUCKET.list({ prefix: `raw/${mailboxId}/` })).objects.length + (await env.MAIL_BUCKET.list({ prefix: `parsed/${mailboxId}/` })).objects.length;
+      const before = await r2Objects();
       await expect(receiveMessage(mockEmail(raw, { to: address }), failing)).rejects.toThrow("D1 unavailable");
-      const after = (await env.MAIL_BUCKET.list({ prefix: `raw/${mailboxId}/` })).objects.length + (await env.MAIL_BUCKET.list({ prefix: `parsed/${mailboxId}/` })).objects.length;
-      expect(after).toBe(before);
+      expect(await r2Objects()).toBe(before);
     }
   });
 
