@@ -1,5 +1,6 @@
 /**
- * The web page in a real browser: headless Chromium (Debian's `chromium`, driven by playwright-core)
+ * The web page in a real browser: headless Chromium driven by playwright-core (found by
+ * ./find-browser.ts: CHROMIUM_PATH, a system Chromium, or the one inside @sparticuz/chromium)
  * against one local stack (`scripts/start.mjs`: simulator + `wrangler dev`) with fresh state.
  * The steps build on each other in order, as a person would use the page: sign in, bind a domain,
  * watch it turn active, create a mailbox, receive and read mail, then check access and layout.
@@ -14,12 +15,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, type LaunchedBrowser } from "./find-browser";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const shots = join(root, "docs", "screenshots");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const DOMAIN = "kaisou-ui.dev";
 const CODE = "731904";
 
@@ -42,6 +43,7 @@ let base: string;
 let simBase: string;
 let adminKey: string;
 let browser: Browser;
+let launched: LaunchedBrowser;
 let ctx: BrowserContext;
 let page: Page;
 /** A local server the hostile message tries to reach; it must never see a request. */
@@ -170,11 +172,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => trap.listen(0, "127.0.0.1", r));
   trapUrl = `http://127.0.0.1:${(trap.address() as { port: number }).port}`;
-  const launched = chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  [browser] = await Promise.all([launched, startStack()]);
+  [launched] = await Promise.all([launchBrowser(), startStack()]);
+  browser = launched.browser;
+  console.log(`browser tests: ${launched.source} Chromium ${launched.version} at ${launched.path}`);
   ctx = await newContext();
   page = await openPage(ctx);
 }, 180_000);
@@ -521,6 +521,30 @@ describe("web page in Chromium", { timeout: 90_000 }, () => {
     expect(csp).toContain(`script-src 'self' 'sha256-${hash}'`);
     expect(csp).toContain("frame-ancestors 'none'");
     expect(index).not.toMatch(/<script(?![^>]*type="(importmap|module)")/);
+  });
+
+  it("signs in and writes from the page in the bundled Chromium too (its Origin header is sent and accepted)", async () => {
+    // Every browser path must be able to write: the bundled Chromium is what a machine without a
+    // system browser uses. When it is already the main browser, the whole walk-through covered it.
+    const other = launched.source === "bundled (@sparticuz/chromium)" ? launched : await launchBrowser({ prefer: "bundled" });
+    console.log(`browser tests: write check in ${other.source} Chromium ${other.version}`);
+    try {
+      const c = await other.browser.newContext({ viewport: { width: 1280, height: 860 } });
+      const p = await c.newPage();
+      await p.goto(`${base}/api-keys`);
+      await p.getByTestId("signin-key").fill(adminKey);
+      await p.getByTestId("signin-submit").click();
+      await p.getByTestId("whoami").waitFor();
+      await p.getByTestId("nav-api-keys").click();
+      await p.getByTestId("key-name").fill("bundled-path");
+      await p.getByTestId("key-create").click();
+      expect(await p.getByTestId("new-secret").getByTestId("secret-value").inputValue()).toMatch(/^km_/);
+      const keys = (await (await api("/api/api-keys")).json()) as { items?: { name: string }[]; keys?: { name: string }[] };
+      expect(JSON.stringify(keys)).toContain("bundled-path");
+      await c.close();
+    } finally {
+      if (other !== launched) await other.browser.close();
+    }
   });
 
   it("raised no uncaught errors and no policy violations in the page", () => {
