@@ -3,6 +3,7 @@ import { nowIso } from "../lib/http";
 import { log } from "../lib/log";
 import { parseAddress } from "../mailboxes/address";
 import type { MailboxRow } from "../mailboxes/repo";
+import { deliveryKey } from "./dedupe";
 import { parseMessage, type ParsedMessage } from "./parse";
 
 /** Cloudflare Email Routing's limit; anything larger is refused before it is read. */
@@ -37,13 +38,6 @@ export function messageIdFor(now: number): string {
   return `msg_${now.toString(16).padStart(12, "0")}${[...rand].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
-async function dedupeKey(messageIdHeader: string | null): Promise<string | null> {
-  const v = messageIdHeader?.trim().toLowerCase();
-  if (!v) return null;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(v));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 40);
-}
-
 /** Reads the stream into one buffer of known length (R2 needs it), refusing to go past `limit`. */
 async function readAll(stream: ReadableStream<Uint8Array>, expected: number, limit: number): Promise<Uint8Array> {
   const reader = stream.getReader();
@@ -71,7 +65,8 @@ type Recipient = MailboxRow & { duplicate_id: string | null };
 
 /**
  * The active mailbox for an address and, in the same D1 round trip, the id of a message already
- * stored there with this dedupe key (a sending server retrying a delivery).
+ * stored there with this re-delivery key (a sending server retrying the same delivery; see
+ * ./dedupe.ts for what counts as the same).
  */
 const RECIPIENT_SQL =
   "SELECT b.*, (SELECT m.id FROM messages m WHERE m.mailbox_id = b.id AND m.dedupe_key = ?2) AS duplicate_id FROM mailboxes b WHERE b.address = ?1 AND b.status = 'active'";
@@ -117,7 +112,8 @@ async function recipientMailbox(env: Env, to: string, now: string, key: string |
  *     server retries later;
  *  3. parse (never throws, and runs while the put is in flight) and store the metadata in D1 —
  *     with the parsed body for a small message, or after putting a large body in R2.
- * A message with the same Message-ID for the same mailbox is stored once.
+ * A true re-delivery (same Message-ID, envelope sender and content; see ./dedupe.ts) to the same
+ * mailbox is stored once; any message that differs is stored, whatever its Message-ID says.
  */
 export async function receiveMessage(message: InboundMessage, env: Env): Promise<InboundResult> {
   const to = message.to.trim().toLowerCase();
@@ -128,14 +124,6 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
   }
   const now = Date.now();
   const nowStr = nowIso(now);
-  const key = await dedupeKey(message.headers.get("message-id"));
-  const mailbox = await recipientMailbox(env, to, nowStr, key);
-  if (!mailbox) {
-    message.setReject("Mailbox unavailable");
-    return { kind: "rejected", reason: "Mailbox unavailable" };
-  }
-  if (mailbox.duplicate_id) return { kind: "duplicate", messageId: mailbox.duplicate_id, mailboxId: mailbox.id };
-
   let raw: Uint8Array | null;
   try {
     raw = await readAll(message.raw, message.rawSize, MAX_MESSAGE_BYTES);
@@ -146,6 +134,15 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
     }
     throw e;
   }
+  // The key needs the content, so the bytes are read before the mailbox lookup; the lookup and the
+  // duplicate check stay one D1 round trip.
+  const key = await deliveryKey(raw, message.headers.get("message-id"), message.from ?? "");
+  const mailbox = await recipientMailbox(env, to, nowStr, key);
+  if (!mailbox) {
+    message.setReject("Mailbox unavailable");
+    return { kind: "rejected", reason: "Mailbox unavailable" };
+  }
+  if (mailbox.duplicate_id) return { kind: "duplicate", messageId: mailbox.duplicate_id, mailboxId: mailbox.id };
   const id = messageIdFor(now);
   const rawKey = `raw/${mailbox.id}/${id}.eml`;
   const size = raw.byteLength;
@@ -168,7 +165,7 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
     await insertRows(env, { id, mailbox, to, from: message.from, parsed, size, rawKey, parsedKey, body: inline ? body : null, key, receivedAt: nowStr });
   } catch (e) {
     if (String(e).includes("UNIQUE") && key) {
-      // Same message delivered concurrently: keep the first copy only.
+      // The same delivery arrived twice concurrently: keep the first copy only.
       await env.MAIL_BUCKET.delete(written);
       const dup = await env.DB.prepare("SELECT id FROM messages WHERE mailbox_id = ? AND dedupe_key = ?").bind(mailbox.id, key).first<{ id: string }>();
       return { kind: "duplicate", messageId: dup?.id ?? id, mailboxId: mailbox.id };

@@ -129,13 +129,55 @@ describe("email handler", () => {
     expect(broken.body.messages.some((m: { previewText: string }) => m.previewText.includes("the body survives"))).toBe(true);
   });
 
-  it("stores the same Message-ID once per mailbox", async () => {
-    const raw = fixtures.plain(address, "<same-id@acme.example>");
-    const first = await deliver(raw);
-    const second = await deliver(raw);
-    expect(first.result.kind).toBe("stored");
-    expect(second.result).toMatchObject({ kind: "duplicate", messageId: (first.result as { messageId: string }).messageId });
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE message_id_header = ?").bind("<same-id@acme.example>").first("n")).toBe(1);
+  describe("re-deliveries and repeated Message-IDs", () => {
+    const countById = (id: string) => env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE message_id_header = ?").bind(id).first<number>("n");
+    const codeMail = (id: string, code: string, extra = "") =>
+      new TextEncoder().encode(
+        `${extra}From: Acme <no-reply@acme.example>\r\nTo: ${address}\r\nSubject: Sign-in code\r\nMessage-ID: ${id}\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\n` +
+          `Content-Type: text/plain; charset=utf-8\r\n\r\nYour sign-in code is ${code}.\r\n`,
+      );
+    const deliverFrom = (raw: Uint8Array, from: string) => {
+      const msg = mockEmail(raw, { to: address, from });
+      return receiveMessage(msg, env);
+    };
+
+    it("stores a true re-delivery once: the same bytes, and the same message retried through another hop", async () => {
+      const raw = fixtures.plain(address, "<same-id@acme.example>");
+      const first = await deliver(raw);
+      const second = await deliver(raw);
+      expect(first.result.kind).toBe("stored");
+      expect(second.result).toMatchObject({ kind: "duplicate", messageId: (first.result as { messageId: string }).messageId });
+      // A retry through Cloudflare gains fresh trace headers; it is still the same delivery.
+      const hop = "Received: from mx.acme.example by mx.cloudflare.net; Thu, 03 Dec 2026 10:05:00 +0000\r\nARC-Seal: i=1; a=rsa-sha256; t=1764756300; cv=none\r\n";
+      const retried = await deliver(new Uint8Array([...new TextEncoder().encode(hop), ...raw]));
+      expect(retried.result).toMatchObject({ kind: "duplicate", messageId: (first.result as { messageId: string }).messageId });
+      expect(await countById("<same-id@acme.example>")).toBe(1);
+    });
+
+    it("an outsider who sends first with the real message's Message-ID (or it upper-cased) does not make the real one vanish", async () => {
+      const id = "<otp-77@acme.example>";
+      const spoof = await deliverFrom(codeMail(id, "000000"), "attacker@evil.example");
+      const spoofUpper = await deliverFrom(codeMail(id.toUpperCase(), "111111"), "attacker@evil.example");
+      const real = await deliverFrom(codeMail(id, "582013"), "no-reply@acme.example");
+      expect([spoof.kind, spoofUpper.kind, real.kind]).toEqual(["stored", "stored", "stored"]);
+      const m = await detail((real as { messageId: string }).messageId);
+      expect(m.verification.code).toBe("582013");
+      // Even the same envelope sender with a different body is a different message.
+      const sameSender = await deliverFrom(codeMail(id, "999999"), "no-reply@acme.example");
+      expect(sameSender.kind).toBe("stored");
+      expect(await countById(id)).toBe(3);
+    });
+
+    it("stores distinct messages that share one static Message-ID", async () => {
+      const id = "<newsletter@bulk.example>";
+      const results = await Promise.all(["Monday", "Tuesday", "Wednesday"].map((day) => deliverFrom(codeMail(id, `${day} 4821`), "bulk@bulk.example")));
+      expect(results.map((r) => r.kind)).toEqual(["stored", "stored", "stored"]);
+      expect(new Set(results.map((r) => (r as { messageId: string }).messageId)).size).toBe(3);
+      expect(await countById(id)).toBe(3);
+      // Each is listed for its owner.
+      const list = await api("GET", `/api/messages?mailboxId=${mailboxId}&limit=200`, { key: member.key });
+      expect(list.body.messages.filter((m: { messageId?: string; previewText: string }) => /Monday|Tuesday|Wednesday/.test(m.previewText)).length).toBe(3);
+    });
   });
 
   it("rejects unknown, expired and destroyed mailboxes and oversized messages", async () => {
