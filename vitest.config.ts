@@ -37,6 +37,8 @@ export default defineConfig(async () => {
               miniflare: {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
+                  // wrangler.toml says production; the tests run as `npm start` does (auth tests opt in to production).
+                  APP_ENV: "development",
                   SIM_URL: simUrl,
                   CLOUDFLARE_API_BASE_URL: `${simUrl}/client/v4`,
                   DOMAIN_RETRY_BASE_SECONDS: "60",

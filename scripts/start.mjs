@@ -7,9 +7,12 @@
 // Options: --port 8787 --sim-port 8788 --fresh (wipe local state first) --state-dir DIR (where the
 // simulator, D1/R2/DO state and local secrets live; default .sim and .wrangler/state).
 // Env: PORT, SIM_PORT. Tests and benchmarks start isolated stacks with their own --state-dir.
+// Secrets (session secret, admin API key, Cloudflare token) never go on a command line, where `ps`
+// shows them to every user: wrangler reads them from <sim state>/.dev.vars (mode 0600), and the
+// state directories are private (0700).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -30,7 +33,13 @@ if (args.includes("--fresh")) {
   rmSync(stateDir, { recursive: true, force: true });
   rmSync(persistTo, { recursive: true, force: true });
 }
-mkdirSync(stateDir, { recursive: true });
+// Private state: owner only (created so, and tightened if an older run left them open). A
+// --state-dir that already exists keeps its mode; its sim/ and wrangler/ are private either way.
+if (customState) mkdirSync(customState, { recursive: true, mode: 0o700 });
+for (const dir of [...(customState ? [] : [join(root, ".wrangler")]), stateDir, persistTo]) {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
 
 // Local secrets are generated once and kept in .sim/local.json, so restarts keep the same admin key.
 const localPath = join(stateDir, "local.json");
@@ -98,17 +107,31 @@ sim.on("exit", (code) => {
 });
 await waitFor(`http://${host}:${simPort}/__sim/health`, "simulator");
 
+// Secrets go to a file wrangler reads (--env-file): created afresh with mode 0600, never on argv.
+// It lives in the private state directory, not the project root, so a `.dev.vars` of your own is
+// never overwritten and stacks with their own --state-dir never share one.
+const secrets = {
+  CLOUDFLARE_RUNTIME_API_TOKEN: local.cloudflareToken,
+  SESSION_SECRET: local.sessionSecret,
+  BOOTSTRAP_ADMIN_API_KEY: local.adminKey,
+};
+for (const [k, v] of Object.entries(secrets)) {
+  if (!/^[\w.~+/=-]+$/.test(v)) throw new Error(`${k} in ${localPath} has characters .dev.vars cannot hold unquoted`);
+}
+const devVarsPath = join(stateDir, ".dev.vars");
+rmSync(devVarsPath, { force: true });
+writeFileSync(devVarsPath, Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600, flag: "wx" });
+
+// Plain settings (nothing secret) stay on the command line.
 const vars = {
+  // wrangler.toml says production; locally there is no HTTPS, and the page runs on localhost.
   APP_ENV: "development",
   EMAIL_ROUTING_MANAGEMENT_ENABLED: "true",
   CLOUDFLARE_API_BASE_URL: `http://${host}:${simPort}/client/v4`,
   CLOUDFLARE_ACCOUNT_ID: local.accountId,
-  CLOUDFLARE_RUNTIME_API_TOKEN: local.cloudflareToken,
   EMAIL_WORKER_NAME: "kaisoumail",
-  SESSION_SECRET: local.sessionSecret,
   BOOTSTRAP_ADMIN_EMAIL: "admin@localhost.test",
   BOOTSTRAP_ADMIN_NAME: "Local Admin",
-  BOOTSTRAP_ADMIN_API_KEY: local.adminKey,
   // Locally a person is watching: re-check a pending zone after 5 s, at most every minute.
   DOMAIN_RETRY_BASE_SECONDS: process.env.DOMAIN_RETRY_BASE_SECONDS ?? "5",
   DOMAIN_RETRY_MAX_SECONDS: process.env.DOMAIN_RETRY_MAX_SECONDS ?? "60",
@@ -130,9 +153,12 @@ const wrangler = spawn(
     "--log-level",
     process.env.WRANGLER_LOG_LEVEL ?? "warn",
     "--show-interactive-dev-session=false",
+    "--env-file",
+    devVarsPath,
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ],
-  { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
+  // An inherited CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV=false would make wrangler skip the file.
+  { cwd: root, env: { ...env, CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" }, stdio: ["ignore", "inherit", "inherit"] },
 );
 children.push(wrangler);
 wrangler.on("exit", (code) => {

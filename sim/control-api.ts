@@ -51,6 +51,29 @@ const fail = (status: number, error: string): ControlResponse => ({ status, body
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+/**
+ * Whether a browser page at `origin` may drive the control API: the simulator's own origin, or a
+ * page on this machine (localhost, 127.0.0.1, [::1], any port). Anything else — another site, a
+ * DNS-rebound name, a sandboxed page ("null") — is refused, so a web page cannot reset the
+ * simulator or inject faults. Requests without an Origin (curl, tests, scripts) never reach this.
+ */
+export function controlOriginAllowed(origin: string, ownOrigin: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.origin === ownOrigin) return true;
+  if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+  return url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
+}
+
+/** CORS answer headers for an allowed Origin (none without one). */
+export function controlCorsHeaders(origin: string | undefined): Record<string, string> {
+  return origin === undefined ? {} : { "Access-Control-Allow-Origin": origin, Vary: "Origin" };
+}
+
 /** Token as shown by the control API (never the value). */
 export function tokenInfo(t: TokenRecord) {
   return { id: t.id, status: t.status, permissions: [...t.permissions], accounts: [...t.accounts] };

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { authenticate, readCredentials } from "./auth.ts";
 import { resolveApiRoute, runApiRoute } from "./cloudflare-api.ts";
-import { handleControl, type SimRuntime } from "./control-api.ts";
+import { controlCorsHeaders, controlOriginAllowed, handleControl, type SimRuntime } from "./control-api.ts";
 import { CfError, cf } from "./errors.ts";
 import { FaultRegistry, type Fault } from "./faults.ts";
 import { errorEnvelope, readBody, sendJson, successEnvelope } from "./http.ts";
@@ -95,9 +95,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     counters: { rateLimited: 0 },
   };
   const hangs = new Set<NodeJS.Timeout>();
+  // http://HOST:PORT once listening: the one non-loopback origin the control API trusts.
+  let ownOrigin = "";
 
   const server = createServer((req, res) => {
-    handleRequest(rt, hangs, req, res).catch((err: unknown) => {
+    handleRequest(rt, hangs, ownOrigin, req, res).catch((err: unknown) => {
       console.error("[sim] unexpected error", err);
       if (!res.headersSent) sendJson(res, 500, errorEnvelope(cf.serverError(500).errors));
       else res.destroy();
@@ -119,6 +121,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const addr = server.address() as AddressInfo;
   const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
+  ownOrigin = url;
 
   let closed: Promise<void> | undefined;
   return {
@@ -146,6 +149,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 async function handleRequest(
   rt: SimRuntime,
   hangs: Set<NodeJS.Timeout>,
+  ownOrigin: string,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -159,12 +163,30 @@ async function handleRequest(
   const bodyText = body ?? "";
 
   if (pathname === CONTROL_PREFIX || pathname.startsWith(`${CONTROL_PREFIX}/`)) {
+    // Browsers send Origin with every cross-site write and every preflight: refuse foreign ones
+    // before anything is parsed or changed.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !controlOriginAllowed(origin, ownOrigin)) {
+      sendJson(res, 403, { error: `cross-site control request refused: Origin ${origin} is neither this simulator nor localhost` });
+      return;
+    }
+    const cors = controlCorsHeaders(origin);
+    if (method === "OPTIONS") {
+      res.writeHead(204, {
+        ...cors,
+        "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE",
+        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Max-Age": "600",
+      });
+      res.end();
+      return;
+    }
     if (body === null) {
-      sendJson(res, 413, { error: "request body too large" });
+      sendJson(res, 413, { error: "request body too large" }, cors);
       return;
     }
     const out = handleControl(rt, method, pathname.slice(CONTROL_PREFIX.length) || "/", url.searchParams, bodyText);
-    sendJson(res, out.status, out.body);
+    sendJson(res, out.status, out.body, cors);
     return;
   }
 

@@ -6,7 +6,7 @@
 // Every child runs in its own process group, and only those groups are ever signalled.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, createWriteStream, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, createWriteStream, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -137,7 +137,7 @@ export class AppStack {
     this.simDir = join(stateDir, "sim");
     this.persistTo = join(stateDir, "wrangler");
     this.logDir = join(stateDir, "logs");
-    mkdirSync(this.simDir, { recursive: true });
+    mkdirSync(this.simDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.logDir, { recursive: true });
     this.local = {
       adminKey: `km_${randomBytes(32).toString("base64url")}`,
@@ -208,27 +208,33 @@ export class AppStack {
     await this.stopWorker();
     this.port = this.port ?? (await freePort());
     this.url = `http://${HOST}:${this.port}`;
+    // As scripts/start.mjs: secrets in a 0600 file wrangler reads, never on the command line.
+    const devVars = join(this.simDir, ".dev.vars");
+    rmSync(devVars, { force: true });
+    const secrets = {
+      CLOUDFLARE_RUNTIME_API_TOKEN: this.local.cloudflareToken,
+      SESSION_SECRET: this.local.sessionSecret,
+      BOOTSTRAP_ADMIN_API_KEY: this.local.adminKey,
+    };
+    writeFileSync(devVars, Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600, flag: "wx" });
     const vars = {
       APP_ENV: "development",
       EMAIL_ROUTING_MANAGEMENT_ENABLED: "true",
       CLOUDFLARE_API_BASE_URL: `${this.simUrl}/client/v4`,
       CLOUDFLARE_ACCOUNT_ID: this.local.accountId,
-      CLOUDFLARE_RUNTIME_API_TOKEN: this.local.cloudflareToken,
       EMAIL_WORKER_NAME: "kaisoumail",
-      SESSION_SECRET: this.local.sessionSecret,
       BOOTSTRAP_ADMIN_EMAIL: "admin@localhost.test",
       BOOTSTRAP_ADMIN_NAME: "Local Admin",
-      BOOTSTRAP_ADMIN_API_KEY: this.local.adminKey,
       DOMAIN_RETRY_BASE_SECONDS: String(this.retryBaseSeconds),
       DOMAIN_RETRY_MAX_SECONDS: "60",
       CLOUDFLARE_RATE_LIMIT_PER_5_MIN: String(this.rateLimitPer5Min),
     };
     this.wrangler = launch(
       bin("wrangler"),
-      [...(await devFlags(this.port, this.persistTo)), ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+      [...(await devFlags(this.port, this.persistTo)), "--env-file", devVars, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
       join(this.logDir, `wrangler-${++this.starts}.log`),
       this.cwd,
-      privateRegistry(this.stateDir, "app"),
+      { ...privateRegistry(this.stateDir, "app"), CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" },
     );
     await waitFor(`${this.url}/health`, "wrangler dev (KaisouMail)", this.wrangler, 120_000);
     const res = await fetch(`${this.url}/api/auth/session`, { headers: { authorization: `Bearer ${this.local.adminKey}` } });

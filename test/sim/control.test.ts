@@ -268,6 +268,82 @@ describe("POST /__sim/reset and GET /__sim/state", () => {
   });
 });
 
+describe("cross-site requests to /__sim", () => {
+  const FOREIGN = ["https://evil.example", "http://127.0.0.1.evil.example:8788", "http://localhost.evil.example", "null", "file://"];
+  const send = (method: string, path: string, origin: string | null, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${h.sim.url}/__sim${path}`, {
+      method,
+      headers: { ...(origin === null ? {} : { Origin: origin }), ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+  /** Every state-changing control request, each valid on its own (so only the Origin can refuse it). */
+  const writes = async () => {
+    const zone = await h.zone("victim.example", { status: "pending" });
+    const fault = (await h.control("POST", "/faults", { method: "GET", path: "/zones", kind: "5xx", count: 2 })).body;
+    await h.token("victim-token", { permissions: ["zone:read"] });
+    return [
+      ["POST", "/reset"],
+      ["PUT", "/tokens/evil-token", { permissions: ["zone:edit"] }],
+      ["DELETE", "/tokens/victim-token"],
+      ["POST", "/zones", { name: "evil.example" }],
+      ["POST", `/zones/${zone.id}/activate`],
+      ["POST", `/zones/${zone.id}/status`, { status: "moved" }],
+      ["POST", "/faults", { method: "*", path: "*", kind: "hang", rate: 1 }],
+      ["DELETE", "/faults"],
+      ["DELETE", `/faults/${fault.id}`],
+      ["DELETE", "/requests"],
+      ["PUT", "/config", { rulesLimit: 0 }],
+    ] as Array<[string, string, unknown?]>;
+  };
+
+  it("refuses every state-changing control request from a foreign Origin with 403, changing nothing", async () => {
+    const calls = await writes();
+    await h.api("GET", "/zones"); // one logged API call (answered by the injected fault), for DELETE /requests
+    const before = (await h.control("GET", "/state")).body;
+    const faultsBefore = (await h.control("GET", "/faults")).body;
+    const logBefore = (await h.control("GET", "/requests")).body;
+    for (const origin of FOREIGN) {
+      for (const [method, path, body] of calls) {
+        const res = await send(method, path, origin, body);
+        expect(res.status, `${method} ${path} from ${origin}`).toBe(403);
+        expect(res.headers.get("access-control-allow-origin")).toBeNull();
+        expect(((await res.json()) as { error: string }).error).toMatch(/cross-site/);
+      }
+      // A form post (text/plain, no preflight) is refused the same way.
+      expect((await send("POST", "/reset", origin, "x", { "Content-Type": "text/plain" })).status).toBe(403);
+    }
+    expect((await h.control("GET", "/state")).body).toEqual(before);
+    expect((await h.control("GET", "/faults")).body).toEqual(faultsBefore);
+    expect((await h.control("GET", "/requests")).body).toEqual(logBefore);
+  });
+
+  it("refuses CORS preflight from a foreign Origin, and answers it for localhost", async () => {
+    for (const origin of FOREIGN) {
+      const res = await send("OPTIONS", "/reset", origin, undefined, { "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" });
+      expect(res.status, origin).toBe(403);
+      expect(res.headers.get("access-control-allow-origin")).toBeNull();
+      expect(res.headers.get("access-control-allow-methods")).toBeNull();
+    }
+    const local = await send("OPTIONS", "/faults", "http://localhost:5173", undefined, { "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" });
+    expect(local.status).toBe(204);
+    expect(local.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    expect(local.headers.get("access-control-allow-methods")).toContain("POST");
+    expect(local.headers.get("vary")).toMatch(/origin/i);
+  });
+
+  it("accepts control requests from its own origin, localhost, 127.0.0.1 and [::1], and from tools that send no Origin", async () => {
+    const port = new URL(h.sim.url).port;
+    for (const origin of [h.sim.url, `http://localhost:${port}`, "http://localhost:3000", "https://localhost", "http://127.0.0.1:5173", "http://[::1]:8080", null]) {
+      const zone = await send("POST", "/zones", origin, { name: `ok-${Math.random().toString(16).slice(2)}.example` });
+      expect(zone.status, String(origin)).toBe(200);
+      expect(zone.headers.get("access-control-allow-origin")).toBe(origin);
+      expect((await send("POST", "/reset", origin)).status).toBe(200);
+      expect((await send("GET", "/state", origin)).status).toBe(200);
+    }
+    expect((await h.control("GET", "/state")).body.zones).toEqual([]);
+  });
+});
+
 describe("persistence", () => {
   let dir: string;
   beforeAll(() => {

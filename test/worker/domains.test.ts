@@ -68,6 +68,23 @@ describe("POST /api/domains/bind", () => {
     expect(await cfCalls()).toEqual(["POST /client/v4/zones"]);
   });
 
+  it.each([
+    ["co.uk", "icann"],
+    ["github.io", "private"],
+    ["Com.Au.", "icann"],
+  ])("refuses the public suffix %s with a hint, calls nothing and keeps no record", async (input, kind) => {
+    const name = input.toLowerCase().replace(/\.$/, "");
+    const res = await bind(input);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      error: "A public suffix cannot be bound",
+      details: { code: "public_suffix_not_supported", mailDomain: name, suffixKind: kind },
+    });
+    expect(res.body.details.hint).toContain(`example.${name}`);
+    expect(await cfCalls()).toEqual([]);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM domains WHERE root_domain = ?").bind(name).first("n")).toBe(0);
+  });
+
   it("passes the zone.create permission error through and keeps no record", async () => {
     await sim.setToken(SIM_TOKEN, { permissions: FULL_PERMISSIONS.filter((p) => p !== "zone:edit"), accounts: [SIM_ACCOUNT] });
     const res = await bind("noperm.com");
@@ -239,6 +256,17 @@ describe("enable, disable, delete", () => {
     const ok = await api("POST", "/api/domains", { key: admin.key, body: { rootDomain: "match.com", zoneId: zone.id } });
     expect(ok.status).toBe(201);
     expect(await cfCalls()).toEqual([`GET /client/v4/zones/${zone.id}`, `POST /client/v4/zones/${zone.id}/email/routing/dns`]);
+  });
+
+  it.each(["co.uk", "github.io"])("enable from the catalog refuses the public suffix %s, even when a zone by that name exists", async (name) => {
+    const zone = await sim.createZone(name);
+    await sim.clearRequests();
+    const res = await api("POST", "/api/domains", { key: admin.key, body: { mailDomain: name, zoneId: zone.id } });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: "A public suffix cannot be bound", details: { code: "public_suffix_not_supported", mailDomain: name } });
+    expect(res.body.details.hint).toEqual(expect.any(String));
+    expect(await cfCalls()).toEqual([]);
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM domains WHERE root_domain = ?").bind(name).first("n")).toBe(0);
   });
 
   it("enable of a pending catalog zone waits for delegation and activates by alarm", async () => {
