@@ -453,10 +453,12 @@ try {
     const mk = (localPart, subdomain) =>
       must(call(app.url, "POST", "/api/mailboxes", { key, body: { localPart, subdomain, mailDomain: "catalog-bench.example" } }), "mailbox");
     await calls("mailbox create, new subdomain, first on the domain", 3, () => mk("first", "one"), "2 + the one-off GET rules that learns the zone's rule count");
-    await calls("mailbox create, new subdomain", 2, () => mk("second", "two"));
+    let second;
+    await calls("mailbox create, new subdomain", 2, async () => (second = await mk("second", "two")));
     let third;
     await calls("mailbox create, existing subdomain", 1, async () => (third = await mk("third", "two")));
-    await calls("mailbox delete", 1, () => must(call(app.url, "DELETE", `/api/mailboxes/${third.id}`, { key }), "delete"));
+    await calls("mailbox delete", 1, () => must(call(app.url, "DELETE", `/api/mailboxes/${third.id}`, { key }), "delete"), "\"second\" still lives on the subdomain: its DNS stays");
+    await calls("mailbox delete, last on its subdomain", 2, () => must(call(app.url, "DELETE", `/api/mailboxes/${second.id}`, { key }), "delete"), "the rule + DELETE email/routing/dns for the now unused subdomain");
     const { body: domains } = await call(app.url, "GET", "/api/domains", { key });
     const dom = domains.domains.find((d) => d.rootDomain === "catalog-bench.example");
     await calls("catch-all on", 2, () => must(call(app.url, "POST", `/api/domains/${dom.id}/catch-all/enable`, { key }), "catch-all on"));

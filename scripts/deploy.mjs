@@ -27,7 +27,9 @@
 //   Plain runtime vars: EMAIL_ROUTING_MANAGEMENT_ENABLED (default true), EMAIL_WORKER_NAME (default:
 //     the Worker's name), APP_ENV (default production), WEB_APP_ORIGIN, WEB_APP_ORIGINS,
 //     DEFAULT_MAILBOX_TTL_MINUTES, BOOTSTRAP_ADMIN_EMAIL, BOOTSTRAP_ADMIN_NAME,
-//     DOMAIN_RETRY_BASE_SECONDS, DOMAIN_RETRY_MAX_SECONDS.
+//     DOMAIN_RETRY_BASE_SECONDS, DOMAIN_RETRY_MAX_SECONDS, MEMBER_MAX_ACTIVE_MAILBOXES,
+//     MEMBER_MAILBOX_CREATES_PER_MINUTE, MEMBER_MAX_TTL_MINUTES, CATCH_ALL_MAILBOX_TTL_MINUTES,
+//     CATCH_ALL_MAX_MAILBOXES, SESSION_IDLE_MINUTES, SESSION_MAX_AGE_HOURS.
 //   KAISOUMAIL_URL               the URL to smoke-check when it is not the workers.dev one.
 // The pure parts (planDeploy, formatPlan, checkMeta, ...) are exported for test/node/deploy.test.ts.
 import { spawnSync } from "node:child_process";
@@ -109,6 +111,13 @@ const VARS = [
   { name: "BOOTSTRAP_ADMIN_NAME" },
   { name: "DOMAIN_RETRY_BASE_SECONDS", check: intIn(1, 86_400), expect: "an integer from 1 to 86400" },
   { name: "DOMAIN_RETRY_MAX_SECONDS", check: intIn(1, 604_800), expect: "an integer from 1 to 604800" },
+  { name: "MEMBER_MAX_ACTIVE_MAILBOXES", check: intIn(1, 1_000_000), expect: "an integer from 1 to 1000000" },
+  { name: "MEMBER_MAILBOX_CREATES_PER_MINUTE", check: intIn(1, 10_000), expect: "an integer from 1 to 10000" },
+  { name: "MEMBER_MAX_TTL_MINUTES", check: (v) => v.trim() === "0" || intIn(60, 525_600)(v), expect: "0 (no cap) or an integer from 60 to 525600" },
+  { name: "CATCH_ALL_MAILBOX_TTL_MINUTES", check: intIn(60, 525_600), expect: "an integer from 60 to 525600" },
+  { name: "CATCH_ALL_MAX_MAILBOXES", check: intIn(1, 1_000_000), expect: "an integer from 1 to 1000000" },
+  { name: "SESSION_IDLE_MINUTES", check: intIn(5, 43_200), expect: "an integer from 5 to 43200" },
+  { name: "SESSION_MAX_AGE_HOURS", check: intIn(1, 2160), expect: "an integer from 1 to 2160" },
 ];
 
 /** Worker secrets uploaded when present in the environment. */

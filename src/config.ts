@@ -52,7 +52,8 @@ const schema = z.object({
   APP_ENV: z
     .string()
     .optional()
-    .transform((v) => (v?.trim() || "development").toLowerCase()),
+    // Unset means production (Secure cookies, no localhost origins); development is always explicit.
+    .transform((v) => (v?.trim() || "production").toLowerCase()),
   SESSION_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: "SESSION_SECRET must be at least 16 characters",
   }),
@@ -66,6 +67,15 @@ const schema = z.object({
   CLOUDFLARE_API_TIMEOUT_MS: int("CLOUDFLARE_API_TIMEOUT_MS", 10_000, 100, 120_000),
   EMAIL_WORKER_NAME: optionalString,
   DEFAULT_MAILBOX_TTL_MINUTES: int("DEFAULT_MAILBOX_TTL_MINUTES", 60, 60, 525_600),
+  MEMBER_MAX_ACTIVE_MAILBOXES: int("MEMBER_MAX_ACTIVE_MAILBOXES", 100, 1, 1_000_000),
+  MEMBER_MAILBOX_CREATES_PER_MINUTE: int("MEMBER_MAILBOX_CREATES_PER_MINUTE", 30, 1, 10_000),
+  // 0 = no cap; otherwise a TTL in the same bounds as a request's (checked below).
+  MEMBER_MAX_TTL_MINUTES: int("MEMBER_MAX_TTL_MINUTES", 10_080, 0, 525_600).refine((v) => v === 0 || v >= 60, {
+    message: "MEMBER_MAX_TTL_MINUTES must be 0 (no cap) or from 60 to 525600",
+  }),
+  // 0 only when unset (a set value must be 60..525600): falls back to DEFAULT_MAILBOX_TTL_MINUTES.
+  CATCH_ALL_MAILBOX_TTL_MINUTES: int("CATCH_ALL_MAILBOX_TTL_MINUTES", 0, 60, 525_600),
+  CATCH_ALL_MAX_MAILBOXES: int("CATCH_ALL_MAX_MAILBOXES", 500, 1, 1_000_000),
   DOMAIN_RETRY_BASE_SECONDS: int("DOMAIN_RETRY_BASE_SECONDS", 60, 1, 86_400),
   DOMAIN_RETRY_MAX_SECONDS: int("DOMAIN_RETRY_MAX_SECONDS", 3600, 1, 7 * 86_400),
   BOOTSTRAP_ADMIN_EMAIL: optionalString.refine((v) => v === undefined || z.email().safeParse(v).success, {
@@ -77,6 +87,8 @@ const schema = z.object({
   }),
   WEB_APP_ORIGIN: optionalString,
   WEB_APP_ORIGINS: optionalString,
+  SESSION_IDLE_MINUTES: int("SESSION_IDLE_MINUTES", 24 * 60, 5, 30 * 24 * 60),
+  SESSION_MAX_AGE_HOURS: int("SESSION_MAX_AGE_HOURS", 7 * 24, 1, 90 * 24),
 });
 
 export interface Config {
@@ -94,10 +106,22 @@ export interface Config {
   apiTimeoutMs: number;
   emailWorkerName: string | undefined;
   defaultMailboxTtlMinutes: number;
+  /** Per-member limits (admins are exempt): live mailboxes, creations per minute, longest TTL
+   *  (null = no cap, and only then may a member ask for an unlimited mailbox). */
+  memberMaxActiveMailboxes: number;
+  memberMailboxCreatesPerMinute: number;
+  memberMaxTtlMinutes: number | null;
+  /** Lifetime of a mailbox materialised by catch-all, and how many may be live per domain. */
+  catchAllMailboxTtlMinutes: number;
+  catchAllMaxMailboxes: number;
   retryBaseSeconds: number;
   retryMaxSeconds: number;
   bootstrapAdmin: { email: string; name: string; apiKey: string } | null;
   allowedOrigins: string[];
+  /** A session unused for this long is refused (and must sign in again). */
+  sessionIdleMinutes: number;
+  /** A session ends this long after sign-in, however active. */
+  sessionMaxAgeHours: number;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -131,6 +155,11 @@ export function loadConfig(env: Env): Config {
     apiTimeoutMs: e.CLOUDFLARE_API_TIMEOUT_MS,
     emailWorkerName: e.EMAIL_WORKER_NAME,
     defaultMailboxTtlMinutes: e.DEFAULT_MAILBOX_TTL_MINUTES,
+    memberMaxActiveMailboxes: e.MEMBER_MAX_ACTIVE_MAILBOXES,
+    memberMailboxCreatesPerMinute: e.MEMBER_MAILBOX_CREATES_PER_MINUTE,
+    memberMaxTtlMinutes: e.MEMBER_MAX_TTL_MINUTES === 0 ? null : e.MEMBER_MAX_TTL_MINUTES,
+    catchAllMailboxTtlMinutes: e.CATCH_ALL_MAILBOX_TTL_MINUTES || e.DEFAULT_MAILBOX_TTL_MINUTES,
+    catchAllMaxMailboxes: e.CATCH_ALL_MAX_MAILBOXES,
     retryBaseSeconds: e.DOMAIN_RETRY_BASE_SECONDS,
     retryMaxSeconds: Math.max(e.DOMAIN_RETRY_MAX_SECONDS, e.DOMAIN_RETRY_BASE_SECONDS),
     bootstrapAdmin:
@@ -138,6 +167,8 @@ export function loadConfig(env: Env): Config {
         ? { email: e.BOOTSTRAP_ADMIN_EMAIL.toLowerCase(), name: e.BOOTSTRAP_ADMIN_NAME ?? "Owner", apiKey: e.BOOTSTRAP_ADMIN_API_KEY }
         : null,
     allowedOrigins: [...new Set(origins)],
+    sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    sessionMaxAgeHours: e.SESSION_MAX_AGE_HOURS,
   };
   cache.set(env, config);
   return config;

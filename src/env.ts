@@ -20,6 +20,11 @@ export interface Env {
   CLOUDFLARE_RATE_LIMIT_PER_5_MIN?: string;
   EMAIL_WORKER_NAME?: string;
   DEFAULT_MAILBOX_TTL_MINUTES?: string;
+  MEMBER_MAX_ACTIVE_MAILBOXES?: string;
+  MEMBER_MAILBOX_CREATES_PER_MINUTE?: string;
+  MEMBER_MAX_TTL_MINUTES?: string;
+  CATCH_ALL_MAILBOX_TTL_MINUTES?: string;
+  CATCH_ALL_MAX_MAILBOXES?: string;
   DOMAIN_RETRY_BASE_SECONDS?: string;
   DOMAIN_RETRY_MAX_SECONDS?: string;
   BOOTSTRAP_ADMIN_EMAIL?: string;
@@ -27,4 +32,6 @@ export interface Env {
   BOOTSTRAP_ADMIN_API_KEY?: string;
   WEB_APP_ORIGIN?: string;
   WEB_APP_ORIGINS?: string;
+  SESSION_IDLE_MINUTES?: string;
+  SESSION_MAX_AGE_HOURS?: string;
 }

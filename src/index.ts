@@ -1,5 +1,7 @@
 import type { Env } from "./env";
 import { runHousekeeping } from "./cron";
+import { purgeOldSessions } from "./db/sessions";
+import { finishDeletedUsers } from "./db/user-admin";
 import { receiveMessage } from "./mail/inbound";
 import { handleFetch } from "./router";
 
@@ -14,6 +16,8 @@ export default {
     await receiveMessage(message, env);
   },
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(runHousekeeping(env));
+    // Mailboxes of deleted users are turned `destroying` first, so this run's destroy pass takes them.
+    ctx.waitUntil(finishDeletedUsers(env.DB).then(() => runHousekeeping(env)));
+    ctx.waitUntil(purgeOldSessions(env.DB));
   },
 } satisfies ExportedHandler<Env>;

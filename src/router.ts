@@ -1,5 +1,7 @@
 import { Router, type IRequest } from "itty-router";
 import { authenticate, authRequired } from "./auth/authenticate";
+import { allowedOrigin } from "./auth/origin";
+import { hasScope, isRouteScope } from "./auth/scopes";
 import { loadConfig, type Config } from "./config";
 import type { Env } from "./env";
 import { ApiError } from "./lib/errors";
@@ -10,20 +12,6 @@ import type { HandlerContext, RouteDef, AuthedContext } from "./routes/define";
 export type { HandlerContext, RouteDef, AuthedContext, Access } from "./routes/define";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-
-function allowedOrigin(origin: string | null, config: Config, selfOrigin: string): boolean {
-  if (!origin) return false;
-  if (origin === selfOrigin || config.allowedOrigins.includes(origin)) return true;
-  if (!config.production) {
-    try {
-      const u = new URL(origin);
-      return (u.protocol === "http:" || u.protocol === "https:") && (u.hostname === "localhost" || u.hostname === "127.0.0.1");
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
 
 function corsHeaders(request: Request, origin: string): Record<string, string> {
   return {
@@ -45,10 +33,18 @@ function buildRouter(defs: RouteDef[]) {
         // A route that forgot to declare who may call it is never served.
         throw new ApiError(403, "Forbidden", { code: "route_access_undeclared" });
       }
+      if (!isRouteScope(def.scope)) throw new ApiError(403, "Forbidden", { code: "route_scope_undeclared" });
       if (def.access !== "public") {
         const auth = c.auth;
         if (!auth) throw authRequired();
         if (def.access === "admin" && auth.user.role !== "admin") throw new ApiError(403, "Admin access required");
+        if (!hasScope(auth.scopes, def.scope)) {
+          throw new ApiError(403, "API key scope does not allow this", {
+            code: "insufficient_scope",
+            requiredScope: def.scope,
+            hint: `Use a key that holds the "${def.scope}" scope (or "*").`,
+          });
+        }
         if (auth.via === "session" && STATE_CHANGING.has(request.method)) {
           // Cookie-only writes must come from an allowed Origin (cross-site request forgery guard).
           if (!allowedOrigin(request.headers.get("origin"), c.config, c.url.origin)) {

@@ -26,6 +26,21 @@ export function apiUrl(path, query) {
   return `/api${path}${s ? `?${s}` : ""}`;
 }
 
+/**
+ * Every page of a cursor-paged list (`{<key>: [...], nextCursor}`), followed to the end, so a long
+ * list is never cut off silently.
+ */
+export async function apiAll(path, key, query = {}) {
+  const items = [];
+  let cursor;
+  do {
+    const page = await api(path, { query: { ...query, limit: 1000, cursor } });
+    items.push(...(page?.[key] ?? []));
+    cursor = page?.nextCursor;
+  } while (cursor);
+  return { [key]: items, nextCursor: null };
+}
+
 /** `api("/domains/bind", {method: "POST", body: {...}})` → parsed JSON, or null for 204. */
 export async function api(path, { method = "GET", body, query } = {}) {
   const init = { method, credentials: "same-origin", headers: { accept: "application/json" } };

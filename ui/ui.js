@@ -211,9 +211,10 @@ export const TTLS = [
 ];
 export const ttlLabel = (m) => TTLS.find(([v]) => v === m)?.[1] ?? (m == null ? "Unlimited" : dur(m * 60000));
 
-export const TtlSelect = ({ id, value, onChange, testid = "ttl" }) =>
+/** `max` (minutes) leaves out longer presets and "Unlimited": a member's cap from /api/meta. */
+export const TtlSelect = ({ id, value, onChange, testid = "ttl", max = null }) =>
   html`<select id=${id} value=${String(value)} onChange=${(e) => onChange(e.target.value === "null" ? null : Number(e.target.value))} data-testid=${testid}>
-    ${TTLS.map(([v, l]) => html`<option value=${String(v)}>${l}</option>`)}
+    ${TTLS.filter(([v]) => max == null || (v != null && v <= max)).map(([v, l]) => html`<option value=${String(v)}>${l}</option>`)}
   </select>`;
 
 /** Page heading that takes focus after navigation, so keyboard and screen-reader users land on it. */

@@ -544,7 +544,7 @@ export async function runSoak(input) {
       const rows = await refreshDomains();
       await activateDelegated();
       await triggerCron();
-      const destroying = await client.request("mailbox.list", "GET", "/api/mailboxes?status=destroying", { auth: admin });
+      const destroying = await client.request("mailbox.list", "GET", "/api/mailboxes?status=destroying&limit=1000", { auth: admin });
       const unsettled = [];
       if (!rows) unsettled.push("domain list failed");
       for (const m of destroying.json?.mailboxes ?? []) {
@@ -600,7 +600,7 @@ export async function runSoak(input) {
       simState: await sim("GET", "/state"),
       simStats: await sim("GET", "/stats"),
       domains: (await client.request("domain.list", "GET", "/api/domains", { auth: admin })).json?.domains ?? [],
-      mailboxes: (await client.request("mailbox.list", "GET", "/api/mailboxes?status=active&status=expired&status=destroying", { auth: admin })).json?.mailboxes ?? [],
+      mailboxes: (await client.request("mailbox.list", "GET", "/api/mailboxes?status=active&status=expired&status=destroying&limit=1000", { auth: admin })).json?.mailboxes ?? [],
     };
     // Every message accepted for a mailbox that still exists must still be readable, unchanged.
     const recheck = [];

@@ -1,13 +1,19 @@
 import type { Config } from "../config";
-import { createUserWithKey, countUsers, findUserByApiKey, getUser, touchApiKey, type User } from "../db/users";
+import { findLiveSession } from "../db/sessions";
+import { createUserWithKey, countUsers, lookupApiKey, touchApiKey, type User } from "../db/users";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
-import { readCookie, SESSION_COOKIE, verifySession } from "./session";
+import { readCookie, sessionCookieName, verifySession } from "./session";
+import { clientIp, countAttempt, throttleKey, throttled } from "./throttle";
 
 export interface AuthContext {
   user: User;
   via: "api_key" | "session";
+  /** The key used, or the key the session was signed in with. */
   apiKeyId: string | null;
+  /** Scopes of that key; a session has exactly its key's scopes. */
+  scopes: string[];
+  sessionId: string | null;
 }
 
 export const authRequired = () => new ApiError(401, "Authentication required");
@@ -21,26 +27,40 @@ export function bearerToken(request: Request): string | null | undefined {
   return value;
 }
 
+export const sessionTimes = (config: Config) => ({ idleMinutes: config.sessionIdleMinutes, maxAgeHours: config.sessionMaxAgeHours });
+
 /**
  * Resolves the caller. A Bearer header, when present, is the only credential considered (an
- * invalid key is a 401 even with a valid cookie). The user and role are re-read on every request.
+ * invalid key is a 401 even with a valid cookie). The user, role and key are re-read on every
+ * request, so revocation and disabling take effect at once. A client IP with too many failed keys
+ * is refused (429) before its key is judged.
  */
 export async function authenticate(request: Request, db: D1Database, config: Config): Promise<AuthContext | null> {
   const bearer = bearerToken(request);
   if (bearer !== undefined) {
     if (bearer === null) return null;
     await ensureBootstrapAdmin(db, config);
-    const found = await findUserByApiKey(db, bearer);
-    if (!found) return null;
+    const ip = clientIp(request);
+    const tkey = ip ? await throttleKey(ip) : null;
+    const { found, blockedUntil } = await lookupApiKey(db, bearer, tkey);
+    const block = throttled(blockedUntil);
+    if (block) throw block;
+    if (!found) {
+      if (tkey) {
+        const after = throttled(await countAttempt(db, tkey));
+        if (after) log("warn", "auth.bearer.throttled", { retryAfter: after.headers["retry-after"] });
+      }
+      return null;
+    }
     await touchApiKey(db, found.keyId, found.lastUsedAt);
-    return { user: found.user, via: "api_key", apiKeyId: found.keyId };
+    return { user: found.user, via: "api_key", apiKeyId: found.keyId, scopes: found.scopes, sessionId: null };
   }
-  const cookie = readCookie(request.headers.get("cookie"), SESSION_COOKIE);
+  const cookie = readCookie(request.headers.get("cookie"), sessionCookieName(config.production));
   if (!cookie || !config.sessionSecret) return null;
   const payload = await verifySession(config.sessionSecret, cookie);
   if (!payload) return null;
-  const user = await getUser(db, payload.sub);
-  return user ? { user, via: "session", apiKeyId: null } : null;
+  const session = await findLiveSession(db, payload.sid, payload.sub, sessionTimes(config));
+  return session ? { user: session.user, via: "session", apiKeyId: session.apiKeyId, scopes: session.scopes, sessionId: session.id } : null;
 }
 
 let bootstrapped = false;

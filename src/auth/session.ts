@@ -1,9 +1,20 @@
 import { base64url, fromBase64url, hmacSign, hmacVerify } from "./crypto";
 
-export const SESSION_COOKIE = "kaisoumail_session";
-export const SESSION_TTL_SECONDS = 7 * 24 * 60 * 60;
+/**
+ * Web sessions. The cookie is `base64url(payload).base64url(HMAC-SHA256(secret, payload))` and
+ * holds only a session id, the user id and times; what makes it valid is the `sessions` row it
+ * names (src/db/sessions.ts), so sign-out, key revocation and disabling a user end it at once.
+ * In production the cookie is `__Host-` prefixed: the browser then insists on Secure, Path=/ and no
+ * Domain, so no sibling subdomain can set or shadow it.
+ */
+export const SESSION_COOKIE_DEV = "kaisoumail_session";
+export const SESSION_COOKIE_PROD = "__Host-kaisoumail_session";
+export const sessionCookieName = (production: boolean) => (production ? SESSION_COOKIE_PROD : SESSION_COOKIE_DEV);
 
-interface SessionPayload {
+export interface SessionPayload {
+  /** Session id (the `sessions` row). */
+  sid: string;
+  /** User id. */
   sub: string;
   iat: number;
   exp: number;
@@ -12,9 +23,7 @@ interface SessionPayload {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** `base64url(payload).base64url(HMAC-SHA256(secret, payload))`; holds only the user id and times. */
-export async function signSession(secret: string, userId: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<string> {
-  const payload: SessionPayload = { sub: userId, iat: nowSeconds, exp: nowSeconds + SESSION_TTL_SECONDS };
+export async function signSession(secret: string, payload: SessionPayload): Promise<string> {
   const body = base64url(encoder.encode(JSON.stringify(payload)));
   return `${body}.${await hmacSign(secret, body)}`;
 }
@@ -27,20 +36,20 @@ export async function verifySession(secret: string, token: string, nowSeconds = 
   if (!bytes) return null;
   try {
     const payload = JSON.parse(decoder.decode(bytes)) as SessionPayload;
-    if (typeof payload.sub !== "string" || typeof payload.exp !== "number" || payload.exp <= nowSeconds) return null;
+    if (typeof payload.sid !== "string" || typeof payload.sub !== "string" || typeof payload.exp !== "number" || payload.exp <= nowSeconds) return null;
     return payload;
   } catch {
     return null;
   }
 }
 
-export function sessionCookie(value: string, production: boolean, maxAge = SESSION_TTL_SECONDS): string {
+export function sessionCookie(value: string, production: boolean, maxAgeSeconds: number): string {
   return [
-    `${SESSION_COOKIE}=${encodeURIComponent(value)}`,
+    `${sessionCookieName(production)}=${encodeURIComponent(value)}`,
     "HttpOnly",
     "Path=/",
     "SameSite=Lax",
-    `Max-Age=${maxAge}`,
+    `Max-Age=${maxAgeSeconds}`,
     ...(production ? ["Secure"] : []),
   ].join("; ");
 }

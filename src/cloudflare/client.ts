@@ -180,6 +180,13 @@ export class CloudflareClient {
   enableEmailRoutingDns(zoneId: string, name?: string) {
     return this.request<CfEmailRoutingSettings>("POST", `/zones/${zoneId}/email/routing/dns`, { body: name ? { name } : {} }).then((r) => r.result);
   }
+  /**
+   * Disable Email Routing for the zone apex or one of its subdomains: removes the MX/SPF records
+   * that `enableEmailRoutingDns` added. The name goes in the body, as for the POST.
+   */
+  disableEmailRoutingDns(zoneId: string, name?: string) {
+    return this.request<CfEmailRoutingSettings>("DELETE", `/zones/${zoneId}/email/routing/dns`, { body: name ? { name } : {} }).then((r) => r.result);
+  }
   listRoutingRules(zoneId: string) {
     return this.listAll<CfRoutingRule>(`/zones/${zoneId}/email/routing/rules`);
   }

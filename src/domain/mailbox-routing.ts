@@ -125,6 +125,38 @@ export class MailboxRouting {
   }
 
   /**
+   * Removes the Email Routing DNS of a subdomain whose last live mailbox is gone, so create/delete
+   * cycles on fresh subdomains leave nothing behind in the zone. Kept while any mailbox there is
+   * creating, active or expired (an expired one can be revived without this object), while
+   * catch-all is on (it receives on every address of the domain), and when this object did not
+   * enable it. The re-check runs in the serial section: a create on the same subdomain either
+   * inserted its row before (DNS kept) or provisions after (finds no memo, enables DNS again).
+   * A Cloudflare failure is logged and the memo kept, so the next destroy there tries again.
+   */
+  releaseSubdomain(rootDomain: string, subdomain: string): Promise<{ removed: boolean }> {
+    return this.host.exclusive(rootDomain, async () => {
+      const { value: state, context: ctx } = this.host.state;
+      if (!ctx.zoneId || !ctx.domainId || state === "none" || state === "deleted") return { removed: false };
+      const key = dnsKey(ctx.zoneId, subdomain);
+      if (!this.kv.get<boolean>(key) || ctx.catchAll.enabled) return { removed: false };
+      const live = await this.db
+        .prepare("SELECT 1 FROM mailboxes WHERE domain_id = ? AND subdomain = ? AND status IN ('creating', 'active', 'expired') LIMIT 1")
+        .bind(ctx.domainId, subdomain)
+        .first();
+      if (live) return { removed: false };
+      try {
+        // A short gate wait: this runs after the destroy is done and must not hold its answer long.
+        await this.host.client({ maxGateWaitMs: 1_000 }).disableEmailRoutingDns(ctx.zoneId, `${subdomain}.${rootDomain}`);
+        this.kv.delete(key);
+        return { removed: true };
+      } catch (e) {
+        log("warn", "mailbox.dns.release_failed", { rootDomain, subdomain, error: toFailure(e).message });
+        return { removed: false };
+      }
+    });
+  }
+
+  /**
    * Catch-all is being turned off: every active registered mailbox of the domain without a rule
    * gets its literal rule back (created while catch-all covered it). Each rule is recorded on its
    * mailbox as soon as it exists, so a failure part way (the error propagates to the machine, which

@@ -98,6 +98,9 @@ export class DomainObject extends DurableObject<Env> {
   removeMailboxRule(rootDomain: string, ruleId: string) {
     return this.mailboxes.removeRule(rootDomain, ruleId);
   }
+  releaseSubdomain(rootDomain: string, subdomain: string) {
+    return this.mailboxes.releaseSubdomain(rootDomain, subdomain);
+  }
 
   /** The current record (no Cloudflare call). */
   async get(rootDomain: string): Promise<{ state: MachineState; domain: DomainDTO | null }> {
@@ -223,8 +226,8 @@ export class DomainObject extends DurableObject<Env> {
     return name;
   }
 
-  client(): CloudflareClient {
-    const client = cloudflareClient(this.env, this.config());
+  client(opts: { maxGateWaitMs?: number } = {}): CloudflareClient {
+    const client = cloudflareClient(this.env, this.config(), opts);
     if (!client) throw new Error("Cloudflare token missing");
     return client;
   }

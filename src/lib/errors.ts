@@ -23,8 +23,9 @@ export function actionable(
   code: string,
   hint: string,
   extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): ApiError {
-  return new ApiError(status, message, { code, hint, ...extra });
+  return new ApiError(status, message, { code, hint, ...extra }, headers);
 }
 
 /** zod issues → `{formErrors, fieldErrors}` exactly like the reference (paths joined with "."). */

@@ -18,12 +18,29 @@ export function errorResponse(status: number, error: string, details: unknown = 
   return json({ error, details }, { status, headers });
 }
 
-/** Reads a JSON body with a hard size cap (413 beyond 1 MiB) and validates it with zod. */
+/** `application/json`, or a `+json` type, with any parameters. */
+export function isJsonContentType(value: string | null): boolean {
+  const type = value?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
+/**
+ * Reads a JSON body with a hard size cap (413 beyond 1 MiB) and validates it with zod. A body that
+ * is not declared as JSON is refused (415): a cross-site form or `text/plain` request can then
+ * never be taken for a JSON call. An empty body is read as `{}` whatever its type.
+ */
 export async function readJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
   const raw = request.body ? new TextDecoder().decode(await readCapped(request.body)) : "";
   let data: unknown = {};
+  if (raw.trim() !== "" && !isJsonContentType(request.headers.get("content-type"))) {
+    throw new ApiError(415, "Unsupported media type", {
+      code: "unsupported_media_type",
+      contentType: request.headers.get("content-type")?.slice(0, 100) ?? null,
+      hint: "Send the body as JSON with Content-Type: application/json.",
+    });
+  }
   if (raw.trim() !== "") {
     try {
       data = JSON.parse(raw);

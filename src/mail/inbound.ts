@@ -1,8 +1,9 @@
+import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { nowIso } from "../lib/http";
 import { log } from "../lib/log";
-import { parseAddress } from "../mailboxes/address";
-import type { MailboxRow } from "../mailboxes/repo";
+import { foldAddress, parseAddress } from "../mailboxes/address";
+import { liveCatchAllSql, type MailboxRow } from "../mailboxes/repo";
 import { deliveryKey } from "./dedupe";
 import { parseMessage, type ParsedMessage } from "./parse";
 
@@ -63,6 +64,10 @@ async function readAll(stream: ReadableStream<Uint8Array>, expected: number, lim
 
 type Recipient = MailboxRow & { duplicate_id: string | null };
 
+/** Why a recipient has no mailbox: the reason given to the sending server. */
+type NoMailbox = { rejected: string };
+const UNAVAILABLE: NoMailbox = { rejected: "Mailbox unavailable" };
+
 /**
  * The active mailbox for an address and, in the same D1 round trip, the id of a message already
  * stored there with this re-delivery key (a sending server retrying the same delivery; see
@@ -71,38 +76,63 @@ type Recipient = MailboxRow & { duplicate_id: string | null };
 const RECIPIENT_SQL =
   "SELECT b.*, (SELECT m.id FROM messages m WHERE m.mailbox_id = b.id AND m.dedupe_key = ?2) AS duplicate_id FROM mailboxes b WHERE b.address = ?1 AND b.status = 'active'";
 
-/** The active mailbox for an envelope recipient, or a catch-all mailbox materialised for it. */
-async function recipientMailbox(env: Env, to: string, now: string, key: string | null): Promise<Recipient | null> {
+/**
+ * The active mailbox for an envelope recipient, or a catch-all mailbox materialised for it. A
+ * materialised mailbox lives CATCH_ALL_MAILBOX_TTL_MINUTES (the cron expires and destroys it like
+ * any other), and a domain holds at most CATCH_ALL_MAX_MAILBOXES live ones: past that, mail to a
+ * new address is refused, so a stream of random recipients cannot fill the database.
+ */
+async function recipientMailbox(env: Env, to: string, now: string, key: string | null): Promise<Recipient | NoMailbox> {
   const row = await env.DB.prepare(RECIPIENT_SQL).bind(to, key).first<Recipient>();
   if (row) {
     if (row.expires_at !== null && row.expires_at <= now) {
       await env.DB.prepare("UPDATE mailboxes SET status = 'expired' WHERE id = ? AND status = 'active'").bind(row.id).run();
-      return null;
+      return UNAVAILABLE;
     }
     return row;
   }
   const { results: domains } = await env.DB.prepare(
     "SELECT id, root_domain, catch_all_owner_user_id FROM domains WHERE status = 'active' AND catch_all_enabled = 1 AND catch_all_owner_user_id IS NOT NULL",
   ).all<{ id: string; root_domain: string; catch_all_owner_user_id: string }>();
-  if (domains.length === 0) return null;
+  if (domains.length === 0) return UNAVAILABLE;
   const parsed = parseAddress(to, domains.map((d) => d.root_domain));
-  if (!parsed) return null;
+  if (!parsed) return UNAVAILABLE;
   const domain = domains.find((d) => d.root_domain === parsed.rootDomain)!;
   const live = await env.DB.prepare("SELECT * FROM mailboxes WHERE address = ? AND status <> 'destroyed'").bind(to).first<MailboxRow>();
-  if (live) return null; // expired, destroying or being created: not deliverable
+  if (live) return UNAVAILABLE; // expired, destroying or being created: not deliverable
+  const config = loadConfig(env);
   const id = `mbx_${crypto.randomUUID().replaceAll("-", "")}`;
+  const expiresAt = nowIso(Date.parse(now) + config.catchAllMailboxTtlMinutes * 60_000);
+  let inserted = 0;
   try {
-    await env.DB.prepare(
+    // The cap is part of the INSERT, so parallel deliveries to new addresses cannot overshoot it.
+    const res = await env.DB.prepare(
       `INSERT INTO mailboxes (id, user_id, domain_id, local_part, subdomain, root_domain, address, source, status, created_at, expires_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'catch_all', 'active', ?8, NULL
-       WHERE EXISTS (SELECT 1 FROM domains WHERE id = ?3 AND status = 'active' AND catch_all_enabled = 1 AND catch_all_owner_user_id = ?2)`,
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'catch_all', 'active', ?8, ?9
+       WHERE EXISTS (SELECT 1 FROM domains WHERE id = ?3 AND status = 'active' AND catch_all_enabled = 1 AND catch_all_owner_user_id = ?2)
+         AND (${liveCatchAllSql("?3", "?8")}) < ?10`,
     )
-      .bind(id, domain.catch_all_owner_user_id, domain.id, parsed.localPart, parsed.subdomain, domain.root_domain, to, now)
+      .bind(id, domain.catch_all_owner_user_id, domain.id, parsed.localPart, parsed.subdomain, domain.root_domain, to, now, expiresAt, config.catchAllMaxMailboxes)
       .run();
+    inserted = res.meta.changes;
   } catch (e) {
     if (!String(e).includes("UNIQUE")) throw e;
+    inserted = 1; // a parallel delivery made it: use that one
   }
-  return env.DB.prepare(RECIPIENT_SQL).bind(to, key).first<Recipient>();
+  if (inserted === 0) {
+    const full = await catchAllFull(env, domain.id, now, config.catchAllMaxMailboxes);
+    if (full) {
+      log("warn", "inbound.catch_all.limit_reached", { rootDomain: domain.root_domain, limit: config.catchAllMaxMailboxes });
+      return { rejected: `Mailbox unavailable: the catch-all mailbox limit of ${domain.root_domain} is reached` };
+    }
+    return UNAVAILABLE; // catch-all was turned off meanwhile
+  }
+  return (await env.DB.prepare(RECIPIENT_SQL).bind(to, key).first<Recipient>()) ?? UNAVAILABLE;
+}
+
+async function catchAllFull(env: Env, domainId: string, now: string, limit: number): Promise<boolean> {
+  const live = await env.DB.prepare(`SELECT (${liveCatchAllSql("?1", "?2")}) AS n`).bind(domainId, now).first<number>("n");
+  return (live ?? 0) >= limit;
 }
 
 /**
@@ -116,7 +146,12 @@ async function recipientMailbox(env: Env, to: string, now: string, key: string |
  * mailbox is stored once; any message that differs is stored, whatever its Message-ID says.
  */
 export async function receiveMessage(message: InboundMessage, env: Env): Promise<InboundResult> {
-  const to = message.to.trim().toLowerCase();
+  // Non-ASCII is refused before folding: "\u212Aeep@…" must not be delivered to keep@….
+  const to = foldAddress(message.to);
+  if (to === null) {
+    message.setReject(UNAVAILABLE.rejected);
+    return { kind: "rejected", reason: UNAVAILABLE.rejected };
+  }
   if (message.rawSize > MAX_MESSAGE_BYTES) {
     const reason = `Message too large: ${message.rawSize} bytes exceeds the 25 MiB limit`;
     message.setReject(reason);
@@ -138,9 +173,9 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
   // duplicate check stay one D1 round trip.
   const key = await deliveryKey(raw, message.headers.get("message-id"), message.from ?? "");
   const mailbox = await recipientMailbox(env, to, nowStr, key);
-  if (!mailbox) {
-    message.setReject("Mailbox unavailable");
-    return { kind: "rejected", reason: "Mailbox unavailable" };
+  if ("rejected" in mailbox) {
+    message.setReject(mailbox.rejected);
+    return { kind: "rejected", reason: mailbox.rejected };
   }
   if (mailbox.duplicate_id) return { kind: "duplicate", messageId: mailbox.duplicate_id, mailboxId: mailbox.id };
   const id = messageIdFor(now);

@@ -69,6 +69,10 @@ export function toMailboxDTO(row: MailboxRow, now?: string): MailboxDTO {
 export const effectiveStatusSql = (nowParam: string) =>
   `CASE WHEN status = 'active' AND expires_at IS NOT NULL AND expires_at <= ${nowParam} THEN 'expired' WHEN status = 'creating' THEN 'destroying' ELSE status END`;
 
+/** SQL counting a domain's live catch-all mailboxes (the ones CATCH_ALL_MAX_MAILBOXES caps). */
+export const liveCatchAllSql = (domainId: string, now: string) =>
+  `SELECT COUNT(*) FROM mailboxes WHERE domain_id = ${domainId} AND source = 'catch_all' AND status = 'active' AND (expires_at IS NULL OR expires_at > ${now})`;
+
 export const canSee = (auth: AuthContext, row: { user_id: string }) => auth.user.role === "admin" || row.user_id === auth.user.id;
 
 export async function getMailbox(db: D1Database, id: string): Promise<MailboxRow | null> {

@@ -3,7 +3,7 @@ import type { Config } from "../config";
 import { domainFailure } from "../domain/object";
 import { domainStub } from "../domain/stub";
 import type { Env } from "../env";
-import { ApiError } from "../lib/errors";
+import { actionable, ApiError } from "../lib/errors";
 import { newId, nowIso } from "../lib/http";
 import { log } from "../lib/log";
 import { buildAddress, parseAddress } from "./address";
@@ -14,6 +14,23 @@ export const MIN_TTL = 60;
 export const MAX_TTL = 525_600;
 /** Expired mailboxes are kept this long for recovery before the cron destroys them. */
 export const EXPIRED_GRACE_MS = 24 * 60 * 60 * 1000;
+/** The window of MEMBER_MAILBOX_CREATES_PER_MINUTE. */
+const RATE_WINDOW_MS = 60_000;
+
+/**
+ * SQL for "this user's mailboxes that hold a routing rule": creates in flight, active ones, and
+ * expired ones (they keep their rule through the 24 h grace until the cron destroys them, so not
+ * counting them would let one member hold 200 rules within an hour). `user` is the statement's
+ * placeholder (e.g. "?2") bound to the user id; `_now` is kept for the call sites' shape.
+ */
+const liveOfUserSql = (user: string, _now: string) =>
+  `SELECT COUNT(*) FROM mailboxes WHERE user_id = ${user} AND status IN ('creating', 'active', 'expired')`;
+
+/** A member's mailbox limits (see MEMBER_* in config); admins have none. */
+interface MemberLimits {
+  maxActive: number;
+  perMinute: number;
+}
 
 interface ActiveDomain {
   id: string;
@@ -72,9 +89,35 @@ export class MailboxService {
     return this.env.DB;
   }
 
+  /** Null for admins: they are exempt from the per-member limits. */
+  private limitsFor(auth: AuthContext): MemberLimits | null {
+    if (auth.user.role === "admin") return null;
+    return { maxActive: this.config.memberMaxActiveMailboxes, perMinute: this.config.memberMailboxCreatesPerMinute };
+  }
+
+  /**
+   * The TTL a caller may have. Members get at most MEMBER_MAX_TTL_MINUTES, and an unlimited
+   * mailbox only when that cap is 0; an omitted TTL is the default, shortened to the cap. Admins
+   * may ask for anything the schema allows.
+   */
+  ttlFor(auth: AuthContext, minutes: number | null | undefined): number | null {
+    const cap = auth.user.role === "admin" ? null : this.config.memberMaxTtlMinutes;
+    if (minutes === undefined) return cap === null ? this.config.defaultMailboxTtlMinutes : Math.min(this.config.defaultMailboxTtlMinutes, cap);
+    if (cap !== null && (minutes === null || minutes > cap)) {
+      throw actionable(
+        400,
+        minutes === null ? "Members cannot create mailboxes that never expire" : `Mailbox lifetime is longer than members may choose (${cap} minutes)`,
+        "mailbox_ttl_too_long",
+        `Pass expiresInMinutes from ${MIN_TTL} to ${cap}, or ask an admin for a longer-lived mailbox.`,
+        { maxExpiresInMinutes: cap },
+      );
+    }
+    return minutes;
+  }
+
   async create(auth: AuthContext, input: CreateInput): Promise<MailboxDTO> {
+    const expiresAt = expiryFor(this.ttlFor(auth, input.expiresInMinutes), this.config);
     const domain = await chooseDomain(this.db, input.domain);
-    const expiresAt = expiryFor(input.expiresInMinutes, this.config);
     const chosen = input.localPart !== undefined && input.subdomain !== undefined;
     if (chosen) await this.assertAddressFree(auth, buildAddress(input.localPart!, input.subdomain!, domain.root_domain));
 
@@ -83,7 +126,10 @@ export class MailboxService {
       const subdomain = input.subdomain ?? randomSubdomain(Math.random, attempt);
       const address = buildAddress(localPart, subdomain, domain.root_domain);
       const id = newId("mbx");
-      const inserted = await this.insertPlaceholder({ id, userId: auth.user.id, domain, localPart, subdomain, address, expiresAt, source: "registered" });
+      const inserted = await this.insertPlaceholder(
+        { id, userId: auth.user.id, domain, localPart, subdomain, address, expiresAt, source: "registered" },
+        this.limitsFor(auth),
+      );
       if (!inserted) {
         if (chosen) await this.assertAddressFree(auth, address);
         continue; // generated address taken: try another
@@ -109,27 +155,55 @@ export class MailboxService {
     throw new ApiError(409, "Mailbox already exists", { code: "mailbox_exists" });
   }
 
-  private async insertPlaceholder(m: {
-    id: string;
-    userId: string;
-    domain: ActiveDomain;
-    localPart: string;
-    subdomain: string;
-    address: string;
-    expiresAt: string | null;
-    source: "registered" | "catch_all";
-  }): Promise<boolean> {
+  /**
+   * Inserts the `creating` placeholder. The member's limits are part of the same statement, not a
+   * SELECT before it: D1 runs one statement at a time, so forty parallel creates by one member
+   * count each other's placeholders and never get past the limit together.
+   */
+  private async insertPlaceholder(
+    m: {
+      id: string;
+      userId: string;
+      domain: ActiveDomain;
+      localPart: string;
+      subdomain: string;
+      address: string;
+      expiresAt: string | null;
+      source: "registered" | "catch_all";
+    },
+    limits: MemberLimits | null,
+  ): Promise<boolean> {
+    const now = Date.now();
     try {
       // Guarded by the domain still being active; the partial unique index refuses live duplicates.
       const res = await this.db
         .prepare(
           `INSERT INTO mailboxes (id, user_id, domain_id, local_part, subdomain, root_domain, address, source, status, created_at, expires_at)
-           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'creating', ?9, ?10 WHERE EXISTS (SELECT 1 FROM domains WHERE id = ?3 AND status = 'active')`,
+           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'creating', ?9, ?10
+           WHERE EXISTS (SELECT 1 FROM domains WHERE id = ?3 AND status = 'active')
+             AND (?11 IS NULL OR (${liveOfUserSql("?2", "?9")}) < ?11)
+             AND (?12 IS NULL OR (SELECT COUNT(*) FROM mailboxes WHERE user_id = ?2 AND created_at > ?13) < ?12)`,
         )
-        .bind(m.id, m.userId, m.domain.id, m.localPart, m.subdomain, m.domain.root_domain, m.address, m.source, nowIso(), m.expiresAt)
+        .bind(
+          m.id,
+          m.userId,
+          m.domain.id,
+          m.localPart,
+          m.subdomain,
+          m.domain.root_domain,
+          m.address,
+          m.source,
+          nowIso(now),
+          m.expiresAt,
+          limits?.maxActive ?? null,
+          limits?.perMinute ?? null,
+          nowIso(now - RATE_WINDOW_MS),
+        )
         .run();
       if (res.meta.changes === 0) {
-        throw new ApiError(409, "Mailbox domain is no longer available", { code: "domain_not_active", rootDomain: m.domain.root_domain });
+        const active = await this.db.prepare("SELECT 1 FROM domains WHERE id = ? AND status = 'active'").bind(m.domain.id).first();
+        if (!active || !limits) throw new ApiError(409, "Mailbox domain is no longer available", { code: "domain_not_active", rootDomain: m.domain.root_domain });
+        throw await this.limitError(m.userId, limits, now);
       }
       return true;
     } catch (e) {
@@ -143,6 +217,7 @@ export class MailboxService {
     auth: AuthContext,
     input: { address?: string; localPart?: string; subdomain?: string; domain?: string; expiresInMinutes?: number | null },
   ): Promise<{ mailbox: MailboxDTO; created: boolean }> {
+    const ttlMinutes = this.ttlFor(auth, input.expiresInMinutes);
     let localPart: string;
     let subdomain: string;
     let root: string | undefined;
@@ -170,7 +245,7 @@ export class MailboxService {
       if (!canSee(auth, existing) || (status !== "active" && status !== "expired")) {
         throw new ApiError(409, "Mailbox already exists", { code: "mailbox_exists" });
       }
-      const wanted = expiryFor(input.expiresInMinutes, this.config);
+      const wanted = expiryFor(ttlMinutes, this.config);
       const merged = laterExpiry(existing.expires_at, wanted);
       if (existing.source === "catch_all") {
         const result = await domainStub(this.env, existing.root_domain).provisionMailbox(existing.root_domain, existing.id, {
@@ -181,7 +256,11 @@ export class MailboxService {
         return { mailbox: toMailboxDTO((await getMailbox(this.db, existing.id))!), created: false };
       }
       if (merged !== existing.expires_at) {
-        const revived = merged === null || merged > nowIso();
+        const now = Date.now();
+        const revived = merged === null || merged > nowIso(now);
+        const limits = this.limitsFor(auth);
+        // Reviving an expired mailbox changes no count: expired mailboxes already count against
+        // the owner's limit (they still hold their routing rule).
         await this.db
           .prepare("UPDATE mailboxes SET expires_at = ?2, status = CASE WHEN ?3 = 1 AND status IN ('active','expired') THEN 'active' ELSE status END WHERE id = ?1")
           .bind(existing.id, merged, revived ? 1 : 0)
@@ -189,8 +268,46 @@ export class MailboxService {
       }
       return { mailbox: toMailboxDTO((await getMailbox(this.db, existing.id))!), created: false };
     }
-    const mailbox = await this.create(auth, { localPart, subdomain, domain: root, expiresInMinutes: input.expiresInMinutes });
+    const mailbox = await this.create(auth, { localPart, subdomain, domain: root, expiresInMinutes: ttlMinutes });
     return { mailbox, created: true };
+  }
+
+  /**
+   * Which member limit refused a write, with the wait it implies. Read after the refusal (which
+   * was decided atomically): if neither limit holds any more by now, the caller may simply retry.
+   */
+  private async limitError(userId: string, limits: MemberLimits, now: number): Promise<ApiError> {
+    const usage = (await this.db
+      .prepare(
+        `SELECT (${liveOfUserSql("?1", "?2")}) AS live,
+           (SELECT MIN(expires_at) FROM mailboxes WHERE user_id = ?1 AND status IN ('active', 'expired') AND expires_at IS NOT NULL) AS next_expiry,
+           (SELECT COUNT(*) FROM mailboxes WHERE user_id = ?1 AND created_at > ?3) AS recent,
+           (SELECT MIN(created_at) FROM mailboxes WHERE user_id = ?1 AND created_at > ?3) AS oldest_recent`,
+      )
+      .bind(userId, nowIso(now), nowIso(now - RATE_WINDOW_MS))
+      .first<{ live: number; next_expiry: string | null; recent: number; oldest_recent: string | null }>())!;
+    const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+    if (usage.live >= limits.maxActive) {
+      // Frees up when the soonest of them is destroyed, 24 h after it expires (or when one is deleted).
+      const wait = usage.next_expiry ? seconds(Date.parse(usage.next_expiry) + EXPIRED_GRACE_MS - now) : 3600;
+      return actionable(
+        429,
+        `Mailbox limit reached: members may have ${limits.maxActive} live mailboxes`,
+        "mailbox_quota_exceeded",
+        "Delete mailboxes you no longer need (expired ones count until they are destroyed, 24 h after expiry), or ask an admin to raise MEMBER_MAX_ACTIVE_MAILBOXES.",
+        { limit: limits.maxActive, live: usage.live, retryAfterSeconds: wait },
+        { "retry-after": String(wait) },
+      );
+    }
+    const wait = usage.oldest_recent ? seconds(Date.parse(usage.oldest_recent) + RATE_WINDOW_MS - now) : 1;
+    return actionable(
+      429,
+      `Too many mailboxes created: members may create ${limits.perMinute} per minute`,
+      "mailbox_rate_limited",
+      `Wait ${wait} s before creating another mailbox.`,
+      { limit: limits.perMinute, windowSeconds: RATE_WINDOW_MS / 1000, retryAfterSeconds: wait },
+      { "retry-after": String(wait) },
+    );
   }
 
   /**
@@ -232,7 +349,22 @@ export class MailboxService {
       }
       throw e;
     }
+    await this.releaseSubdomain(row);
     return toMailboxDTO((await getMailbox(this.db, row.id))!);
+  }
+
+  /**
+   * The mailbox is destroyed; if it was the last live one on its subdomain, the domain's object
+   * removes that subdomain's Email Routing DNS (it re-checks inside its serial section, so a create
+   * on the same subdomain at the same moment keeps or re-enables it). Never fails the destroy: the
+   * object logs a Cloudflare failure and keeps its memo, so the next destroy there tries again.
+   */
+  private async releaseSubdomain(row: MailboxRow): Promise<void> {
+    try {
+      await domainStub(this.env, row.root_domain).releaseSubdomain(row.root_domain, row.subdomain);
+    } catch (e) {
+      log("warn", "mailbox.dns_release.failed", { mailboxId: row.id, subdomain: row.subdomain, error: e instanceof Error ? e.message : String(e) });
+    }
   }
 }
 
@@ -245,16 +377,21 @@ export async function purgeMailboxMail(env: Env, mailboxId: string): Promise<voi
     if (results.length === 0) return;
     const ids = results.map((r) => r.id);
     const marks = ids.map(() => "?").join(",");
-    const { results: atts } = await env.DB.prepare(`SELECT r2_key FROM message_attachments WHERE message_id IN (${marks}) AND r2_key IS NOT NULL`)
-      .bind(...ids)
-      .all<{ r2_key: string }>();
+    // Attachment parts kept in R2 by a download (see routes/messages.ts), recorded on their rows.
+    const keptSql = `SELECT r2_key FROM message_attachments WHERE message_id IN (${marks}) AND r2_key IS NOT NULL`;
+    const { results: atts } = await env.DB.prepare(keptSql).bind(...ids).all<{ r2_key: string }>();
     const keys = [...results.flatMap((r) => [r.raw_r2_key, r.parsed_r2_key]), ...atts.map((a) => a.r2_key)].filter((k): k is string => Boolean(k));
     for (let i = 0; i < keys.length; i += 1000) await env.MAIL_BUCKET.delete(keys.slice(i, i + 1000));
-    await env.DB.batch([
+    const [keptSince] = (await env.DB.batch([
+      env.DB.prepare(keptSql).bind(...ids),
       env.DB.prepare(`DELETE FROM message_recipients WHERE message_id IN (${marks})`).bind(...ids),
       env.DB.prepare(`DELETE FROM message_attachments WHERE message_id IN (${marks})`).bind(...ids),
       env.DB.prepare(`DELETE FROM message_bodies WHERE message_id IN (${marks})`).bind(...ids),
       env.DB.prepare(`DELETE FROM messages WHERE id IN (${marks})`).bind(...ids),
-    ]);
+    ])) as [D1Result<{ r2_key: string }>, ...D1Result[]];
+    // Once more for kept parts as the rows said when they went: a download that was already running
+    // when the purge began may have (re)written one since the first read.
+    const late = keptSince.results.map((a) => a.r2_key);
+    for (let i = 0; i < late.length; i += 1000) await env.MAIL_BUCKET.delete(late.slice(i, i + 1000));
   }
 }

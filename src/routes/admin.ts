@@ -1,7 +1,8 @@
 import { cloudflareClient } from "../cloudflare/client";
 import { CloudflareApiError } from "../cloudflare/errors";
 import type { CfZone } from "../cloudflare/types";
-import { json } from "../lib/http";
+import { json, nowIso } from "../lib/http";
+import { liveCatchAllSql } from "../mailboxes/repo";
 import { route } from "./define";
 
 export type CheckStatus = "ok" | "missing" | "failing" | "skipped";
@@ -15,6 +16,14 @@ export interface SetupCheck {
   error: { status: number; code: number | null; message: string } | null;
   fix: string | null;
   docs: string;
+}
+
+/** Something working as configured that an admin should still act on (not a setup failure). */
+export interface SetupWarning {
+  id: string;
+  rootDomain: string;
+  detail: string;
+  fix: string;
 }
 
 const doc = (anchor: string) => `README.md#${anchor}`;
@@ -34,6 +43,7 @@ export const adminRoutes = [
     method: "GET",
     path: "/api/admin/setup",
     access: "admin",
+    scope: "admin",
     handler: async (_req, c) => {
       const cfg = c.config;
       const checks: SetupCheck[] = [];
@@ -142,7 +152,28 @@ export const adminRoutes = [
         ok: count("missing") === 0 && count("failing") === 0,
         summary: { ok: count("ok"), missing: count("missing"), failing: count("failing"), skipped: count("skipped") },
         checks,
+        warnings: await catchAllWarnings(c.env.DB, cfg.catchAllMaxMailboxes),
       });
     },
   }),
 ];
+
+/**
+ * Catch-all domains at CATCH_ALL_MAX_MAILBOXES live catch-all mailboxes: mail to new addresses on
+ * them is being refused (inbound also logs `inbound.catch_all.limit_reached` each time).
+ */
+async function catchAllWarnings(db: D1Database, limit: number): Promise<SetupWarning[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT root_domain, live FROM (SELECT d.root_domain, (${liveCatchAllSql("d.id", "?1")}) AS live FROM domains d WHERE d.catch_all_enabled = 1 AND d.status = 'active')
+       WHERE live >= ?2 ORDER BY root_domain`,
+    )
+    .bind(nowIso(), limit)
+    .all<{ root_domain: string; live: number }>();
+  return results.map((r) => ({
+    id: "catch_all_limit_reached",
+    rootDomain: r.root_domain,
+    detail: `${r.root_domain} has ${r.live} live catch-all mailboxes (limit ${limit}): mail to new addresses is refused until some expire.`,
+    fix: "Delete catch-all mailboxes you do not need, shorten CATCH_ALL_MAILBOX_TTL_MINUTES, or raise CATCH_ALL_MAX_MAILBOXES.",
+  }));
+}

@@ -1,27 +1,55 @@
 import { z } from "zod";
-import { authRequired, ensureBootstrapAdmin } from "../auth/authenticate";
-import { SESSION_COOKIE, sessionCookie, signSession } from "../auth/session";
-import { clientKey, recordAuthFailure, assertNotThrottled, clearAuthFailures } from "../auth/throttle";
-import { createApiKey, DEFAULT_SCOPES, findUserByApiKey, getApiKeyOwner, listApiKeys, revokeApiKey, touchApiKey, type User } from "../db/users";
+import { authRequired, ensureBootstrapAdmin, sessionTimes } from "../auth/authenticate";
+import { checkNewKeyScopes } from "../auth/scopes";
+import { sessionCookie, sessionCookieName, signSession } from "../auth/session";
+import { clearAttempts, reserveSignInAttempt } from "../auth/throttle";
+import { createSession, revokeSession } from "../db/sessions";
+import { createApiKey, DEFAULT_SCOPES, findUserByApiKey, getApiKey, listApiKeys, revokeApiKey, touchApiKey, type User } from "../db/users";
 import { ApiError, notFound } from "../lib/errors";
 import { json, readJson } from "../lib/http";
 import { log } from "../lib/log";
-import { route } from "./define";
+import { allowedOrigin } from "../auth/origin";
+import { route, type AuthedContext } from "./define";
 
-const publicUser = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role });
+export const publicUser = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role });
+
+/** Live API key ids are `key_` + 32 hex; anything else is a 404 without a query. */
+const KEY_ID = /^key_[0-9a-f]{32}$/;
+
+export const newKeySchema = z.object({
+  name: z.string().trim().min(1).max(64),
+  scopes: z.array(z.string().min(1).max(64)).min(1).max(16).optional(),
+});
+
+/** Creates a key for `userId` with scopes the caller may grant (never more than its own). */
+export async function createKeyFor(c: AuthedContext, userId: string, role: User["role"], body: z.infer<typeof newKeySchema>) {
+  const scopes = checkNewKeyScopes(body.scopes ?? DEFAULT_SCOPES, { role, scopes: c.auth.scopes });
+  return createApiKey(c.env.DB, userId, body.name, scopes);
+}
 
 export const authRoutes = [
   route({
     method: "GET",
     path: "/api/auth/session",
     access: "user",
-    handler: (_req, c) => json({ user: publicUser(c.auth.user), authenticatedAt: new Date().toISOString(), via: c.auth.via }),
+    scope: "any",
+    handler: (_req, c) => json({ user: publicUser(c.auth.user), authenticatedAt: new Date().toISOString(), via: c.auth.via, scopes: c.auth.scopes }),
   }),
   route({
     method: "POST",
     path: "/api/auth/session",
     access: "public",
+    scope: "any",
     handler: async (request, c) => {
+      // Sign-in is a write that sets a cookie: a cross-site page must not sign a visitor in to an
+      // account of the attacker's choosing (login CSRF). Scripts send no Origin and are unaffected.
+      const origin = request.headers.get("origin");
+      if (origin !== null && !allowedOrigin(origin, c.config, c.url.origin)) {
+        throw new ApiError(403, "Cross-site request refused", {
+          code: "origin_not_allowed",
+          hint: "Sign in from the KaisouMail web page, or use the API key as a Bearer token.",
+        });
+      }
       const body = await readJson(request, z.object({ apiKey: z.string().min(16).max(512) }));
       if (!c.config.sessionSecret) {
         throw new ApiError(503, "Sessions are not configured", {
@@ -29,22 +57,25 @@ export const authRoutes = [
           hint: "Set SESSION_SECRET (at least 16 characters) as a Worker secret; API keys keep working without it.",
         });
       }
-      const key = clientKey(request);
-      await assertNotThrottled(c.env.DB, key);
+      const attempt = await reserveSignInAttempt(c.env.DB, request);
       // The web page's first sign-in may be the bootstrap admin's very first request.
       await ensureBootstrapAdmin(c.env.DB, c.config);
       const found = await findUserByApiKey(c.env.DB, body.apiKey);
       if (!found) {
-        await recordAuthFailure(c.env.DB, key);
         log("warn", "auth.session.invalid_key", { requestId: c.requestId });
         throw new ApiError(401, "Invalid API key");
       }
-      await clearAuthFailures(c.env.DB, key);
+      await clearAttempts(c.env.DB, attempt);
       await touchApiKey(c.env.DB, found.keyId, found.lastUsedAt);
-      const token = await signSession(c.config.sessionSecret, found.user.id);
+      const times = sessionTimes(c.config);
+      const now = Date.now();
+      const session = await createSession(c.env.DB, found.user.id, found.keyId, times, now);
+      const iat = Math.floor(now / 1000);
+      const maxAge = times.maxAgeHours * 3600;
+      const token = await signSession(c.config.sessionSecret, { sid: session.id, sub: found.user.id, iat, exp: iat + maxAge });
       return json(
-        { user: publicUser(found.user), authenticatedAt: new Date().toISOString() },
-        { headers: { "set-cookie": sessionCookie(token, c.config.production) } },
+        { user: publicUser(found.user), authenticatedAt: new Date(now).toISOString(), expiresAt: session.expiresAt, scopes: found.scopes },
+        { headers: { "set-cookie": sessionCookie(token, c.config.production, maxAge) } },
       );
     },
   }),
@@ -52,43 +83,45 @@ export const authRoutes = [
     method: "DELETE",
     path: "/api/auth/session",
     access: "public",
-    handler: (_req, c) =>
-      new Response(null, { status: 204, headers: { "set-cookie": sessionCookie("", c.config.production, 0) } }),
+    scope: "any",
+    handler: async (_req, c) => {
+      // Sign-out revokes the session row, so a copy of the cookie stops working too.
+      if (c.auth?.via === "session" && c.auth.sessionId) await revokeSession(c.env.DB, c.auth.sessionId);
+      const cleared = sessionCookie("", c.config.production, 0);
+      return new Response(null, { status: 204, headers: { "set-cookie": cleared } });
+    },
   }),
   route({
     method: "GET",
     path: "/api/api-keys",
     access: "user",
+    scope: "keys",
     handler: async (_req, c) => json({ apiKeys: await listApiKeys(c.env.DB, c.auth.user.id) }),
   }),
   route({
     method: "POST",
     path: "/api/api-keys",
     access: "user",
+    scope: "keys",
     handler: async (request, c) => {
-      const body = await readJson(
-        request,
-        z.object({
-          name: z.string().trim().min(1).max(64),
-          scopes: z.array(z.string().min(1).max(64)).max(16).optional(),
-        }),
-      );
-      const created = await createApiKey(c.env.DB, c.auth.user.id, body.name, body.scopes ?? DEFAULT_SCOPES);
-      return json(created, { status: 201 });
+      const body = await readJson(request, newKeySchema);
+      return json(await createKeyFor(c, c.auth.user.id, c.auth.user.role, body), { status: 201 });
     },
   }),
   route({
     method: "POST",
     path: "/api/api-keys/:id/revoke",
     access: "user",
+    scope: "keys",
     handler: async (request, c) => {
-      const owner = await getApiKeyOwner(c.env.DB, request.params.id ?? "");
-      if (!owner) throw notFound("API key not found");
-      if (owner.userId !== c.auth.user.id && c.auth.user.role !== "admin") throw new ApiError(403, "Forbidden");
-      await revokeApiKey(c.env.DB, request.params.id!);
+      const id = request.params.id ?? "";
+      const key = KEY_ID.test(id) ? await getApiKey(c.env.DB, id) : null;
+      if (!key) throw notFound("API key not found");
+      if (key.userId !== c.auth.user.id && c.auth.user.role !== "admin") throw new ApiError(403, "Forbidden");
+      await revokeApiKey(c.env.DB, id);
       return new Response(null, { status: 204 });
     },
   }),
 ];
 
-export { SESSION_COOKIE, authRequired };
+export { sessionCookieName, authRequired };

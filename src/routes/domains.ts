@@ -25,6 +25,21 @@ function assertConfigured(c: AuthedContext, type: CommandType, hasZone: boolean)
   if (pre) throw domainFailure(pre);
 }
 
+/**
+ * `co.uk` or `github.io` is where other people register names, never a mail domain of its own:
+ * refused on every path that creates a domain record (bind, enable from the catalog).
+ */
+function refusePublicSuffix(domain: string): void {
+  const apex = classifyApex(domain);
+  if (apex.kind !== "public_suffix") return;
+  throw new ApiError(400, "A public suffix cannot be bound", {
+    code: "public_suffix_not_supported",
+    mailDomain: domain,
+    suffixKind: apex.suffixKind,
+    hint: `${domain} is a public suffix (${apex.suffixKind === "private" ? "a provider hands out names under it" : "names are registered under it"}); bind a domain registered under it instead, for example example.${domain}.`,
+  });
+}
+
 async function domainRow(c: AuthedContext, id: string | undefined): Promise<DomainRow> {
   const row = isId("dom", id)
     ? await c.env.DB.prepare("SELECT * FROM domains WHERE id = ? AND status <> 'deleted'").bind(id).first<DomainRow>()
@@ -90,6 +105,7 @@ function domainAction(path: string, type: CommandType, call: (stub: ReturnType<t
     method: "POST",
     path: `/api/domains/:id/${path}`,
     access: "admin",
+    scope: "admin",
     handler: async (request, c) => {
       const row = await domainRow(c, request.params.id);
       assertConfigured(c, type, true);
@@ -103,6 +119,7 @@ export const domainRoutes = [
     method: "GET",
     path: "/api/domains",
     access: "admin",
+    scope: "admin",
     handler: async (_req, c) => {
       const { results } = await c.env.DB.prepare("SELECT * FROM domains WHERE status <> 'deleted' ORDER BY root_domain ASC").all<DomainRow>();
       return json({ domains: results.map(rowToDomainDTO) });
@@ -112,6 +129,7 @@ export const domainRoutes = [
     method: "GET",
     path: "/api/domains/catalog",
     access: "admin",
+    scope: "admin",
     handler: async (_req, c) => {
       const { results: rows } = await c.env.DB.prepare("SELECT * FROM domains WHERE status <> 'deleted' ORDER BY root_domain ASC").all<DomainRow>();
       const client = c.config.managementEnabled ? cloudflareClient(c.env, c.config, { maxGateWaitMs: 2_000 }) : null;
@@ -137,9 +155,11 @@ export const domainRoutes = [
     method: "POST",
     path: "/api/domains/bind",
     access: "admin",
+    scope: "admin",
     handler: async (request, c) => {
       const body = await readJson(request, withDomainAlias({}, true));
       const domain = body.domain!;
+      refusePublicSuffix(domain);
       const apex = classifyApex(domain);
       if (apex.kind === "subdomain") {
         // A record that already exists for this name (enabled earlier from the catalog) may be re-provisioned.
@@ -163,11 +183,13 @@ export const domainRoutes = [
     method: "POST",
     path: "/api/domains",
     access: "admin",
+    scope: "admin",
     handler: async (request, c) => {
       const body = await readJson(
         request,
         withDomainAlias({ zoneId: z.string().trim().min(1, "zoneId is required").max(128).regex(/^[A-Za-z0-9]+$/, "zoneId must be a Cloudflare zone id") }, true),
       );
+      refusePublicSuffix(body.domain!);
       assertConfigured(c, "ENABLE", true);
       return answer(await domainStub(c.env, body.domain!).enable(body.domain!, body.zoneId.toLowerCase()));
     },
@@ -176,6 +198,7 @@ export const domainRoutes = [
     method: "POST",
     path: "/api/domains/:id/delete",
     access: "admin",
+    scope: "admin",
     handler: async (request, c) => {
       const row = await domainRow(c, request.params.id);
       assertConfigured(c, "DELETE", true);

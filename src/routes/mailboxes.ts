@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { localPartSchema, subdomainSchema } from "../mailboxes/address";
+import { base64url, fromBase64url } from "../auth/crypto";
+import { addressSchema, localPartSchema, subdomainSchema } from "../mailboxes/address";
 import { canSee, effectiveStatusSql, getMailbox, toMailboxDTO, type MailboxRow } from "../mailboxes/repo";
 import { MailboxService, MAX_TTL, MIN_TTL } from "../mailboxes/service";
 import { ApiError, notFound } from "../lib/errors";
@@ -19,8 +20,25 @@ const createSchema = withDomainAlias(
   false,
 );
 
-const ensureAddress = z.object({ address: z.string().trim().min(3).max(320), expiresInMinutes: ttl }).strict();
+const ensureAddress = z.object({ address: addressSchema, expiresInMinutes: ttl }).strict();
 const ensureSegments = withDomainAlias({ localPart: localPartSchema, subdomain: subdomainSchema, expiresInMinutes: ttl }, false);
+
+/** Page size of GET /api/mailboxes when the caller gives none, and the largest it may ask for. */
+const LIST_DEFAULT_LIMIT = 100;
+const LIST_MAX_LIMIT = 1000;
+
+/** Opaque cursor: the (createdAt, id) of the last row of the previous page. */
+function encodeMailboxCursor(createdAt: string, id: string): string {
+  return base64url(new TextEncoder().encode(`${createdAt}|${id}`));
+}
+function decodeMailboxCursor(cursor: string): { createdAt: string; id: string } {
+  const bytes = fromBase64url(cursor);
+  const [createdAt, id, extra] = bytes ? new TextDecoder().decode(bytes).split("|") : [];
+  if (!createdAt || !id || extra !== undefined || Number.isNaN(Date.parse(createdAt)) || !/^mbx_[0-9a-f]{32}$/.test(id)) {
+    throw new ApiError(400, "Invalid request", { formErrors: [], fieldErrors: { cursor: ["cursor is not valid"] } });
+  }
+  return { createdAt, id };
+}
 
 async function visibleMailbox(c: AuthedContext, id: string | undefined): Promise<MailboxRow> {
   const row = isId("mbx", id) ? await getMailbox(c.env.DB, id) : null;
@@ -34,12 +52,15 @@ export const mailboxRoutes = [
     method: "GET",
     path: "/api/mailboxes",
     access: "user",
+    scope: "mailboxes:read",
     handler: async (request, c) => {
       const q = parseQuery(
         c.url,
         z.object({
           status: z.array(z.enum(STATUSES)).optional(),
           scope: z.enum(["default", "workspace"]).optional(),
+          limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(LIST_DEFAULT_LIMIT),
+          cursor: z.string().max(200).optional(),
         }),
         ["status"],
       );
@@ -54,19 +75,31 @@ export const mailboxRoutes = [
       let wanted: string[] = q.status ?? [];
       if (q.scope === "workspace") wanted = wanted.length ? wanted.filter((s) => s === "active" || s === "destroying") : ["active", "destroying"];
       if (q.status || q.scope === "workspace") {
-        if (wanted.length === 0) return json({ mailboxes: [] });
+        if (wanted.length === 0) return json({ mailboxes: [], nextCursor: null });
         where.push(`${status} IN (${wanted.map((s) => `'${s}'`).join(",")})`);
       }
-      const { results } = await c.env.DB.prepare(`SELECT * FROM mailboxes WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT 1000`)
+      if (q.cursor) {
+        const cur = decodeMailboxCursor(q.cursor);
+        binds.push(cur.createdAt, cur.id);
+        where.push(`(created_at, id) < (?${binds.length - 1}, ?${binds.length})`);
+      }
+      // One row more than the page tells whether another page follows.
+      const { results } = await c.env.DB.prepare(`SELECT * FROM mailboxes WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ${q.limit + 1}`)
         .bind(...binds)
         .all<MailboxRow>();
-      return json({ mailboxes: results.map((r) => toMailboxDTO(r, now)) });
+      const page = results.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return json({
+        mailboxes: page.map((r) => toMailboxDTO(r, now)),
+        nextCursor: results.length > q.limit && last ? encodeMailboxCursor(last.created_at, last.id) : null,
+      });
     },
   }),
   route({
     method: "POST",
     path: "/api/mailboxes",
     access: "user",
+    scope: "mailboxes:write",
     handler: async (request, c) => {
       const body = await readJson(request, createSchema);
       const mailbox = await new MailboxService(c.env, c.config).create(c.auth, body);
@@ -77,6 +110,7 @@ export const mailboxRoutes = [
     method: "POST",
     path: "/api/mailboxes/ensure",
     access: "user",
+    scope: "mailboxes:write",
     handler: async (request, c) => {
       const body = await readJson(request, z.union([ensureAddress, ensureSegments]));
       const { mailbox, created } = await new MailboxService(c.env, c.config).ensure(c.auth, body);
@@ -87,8 +121,9 @@ export const mailboxRoutes = [
     method: "GET",
     path: "/api/mailboxes/resolve",
     access: "user",
+    scope: "mailboxes:read",
     handler: async (_request, c) => {
-      const q = parseQuery(c.url, z.object({ address: z.string().trim().toLowerCase().pipe(z.email()) }));
+      const q = parseQuery(c.url, z.object({ address: addressSchema.pipe(z.email()) }));
       const row = await c.env.DB.prepare("SELECT * FROM mailboxes WHERE address = ? AND status IN ('active','expired')").bind(q.address).first<MailboxRow>();
       if (!row || !canSee(c.auth, row)) throw notFound("Mailbox not found");
       return json(toMailboxDTO(row));
@@ -98,12 +133,14 @@ export const mailboxRoutes = [
     method: "GET",
     path: "/api/mailboxes/:id",
     access: "user",
+    scope: "mailboxes:read",
     handler: async (request, c) => json(toMailboxDTO(await visibleMailbox(c, request.params.id))),
   }),
   route({
     method: "DELETE",
     path: "/api/mailboxes/:id",
     access: "user",
+    scope: "mailboxes:write",
     handler: async (request, c) => {
       const row = await visibleMailbox(c, request.params.id);
       return json(await new MailboxService(c.env, c.config).destroy(row));

@@ -27,6 +27,8 @@ function metaBody(domains: string[], config: Config): string {
     defaultMailboxTtlMinutes: config.defaultMailboxTtlMinutes,
     minMailboxTtlMinutes: MIN_TTL_MINUTES,
     maxMailboxTtlMinutes: MAX_TTL_MINUTES,
+    // The longest TTL a member may choose (null: no cap, unlimited allowed); admins are exempt.
+    memberMaxMailboxTtlMinutes: config.memberMaxTtlMinutes,
     addressRules: {
       format: "localPart@subdomain.rootDomain",
       localPartPattern: LOCAL_PART_PATTERN,
@@ -43,6 +45,7 @@ export const metaRoutes = [
     method: "GET",
     path: "/health",
     access: "public",
+    scope: "any",
     handler: async (_req, c) => {
       await c.env.DB.prepare("SELECT 1").first();
       return json({ ok: true });
@@ -52,6 +55,7 @@ export const metaRoutes = [
     method: "GET",
     path: "/api/meta",
     access: "public",
+    scope: "any",
     handler: async (_req, c) => {
       const domains = await cachedActiveDomains(c.env.DB, activeRootDomains);
       return jsonText(metaBody(domains, c.config), { headers: { "cache-control": "no-store" } });

@@ -4,6 +4,8 @@ import { normalizeDomain, ROOT_DOMAIN_RE } from "../domain/names";
 const domainValue = z
   .string()
   .max(260)
+  // Before lower-casing: "\u212A" (Kelvin sign) would otherwise fold into a real "k" domain.
+  .refine((v) => /^[\x20-\x7e]*$/.test(v), { message: "mail domain must contain only ASCII characters (use the punycode xn-- form)" })
   .transform(normalizeDomain)
   .refine((v) => ROOT_DOMAIN_RE.test(v), { message: "Enter a valid mail domain, for example example.com" });
 

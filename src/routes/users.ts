@@ -1,25 +1,41 @@
 import { z } from "zod";
-import { createUserWithKey, listUsers } from "../db/users";
+import { createUserWithKey, listApiKeys, listUsers } from "../db/users";
+import { deleteUser, liveUser, updateUser } from "../db/user-admin";
 import { ApiError } from "../lib/errors";
 import { json, readJson } from "../lib/http";
-import { route } from "./define";
+import { isPrintableAscii } from "../mailboxes/address";
+import { MailboxService } from "../mailboxes/service";
+import type { MailboxRow } from "../mailboxes/repo";
+import { route, type AuthedContext } from "./define";
+
+/** Mailboxes destroyed inside the DELETE request; the rest are left to the cron (already `destroying`). */
+const INLINE_DESTROYS = 25;
+
+async function targetUser(c: AuthedContext, id: string | undefined) {
+  const user = await liveUser(c.env.DB, id);
+  if (!user) throw new ApiError(404, "User not found");
+  return user;
+}
 
 export const userRoutes = [
   route({
     method: "GET",
     path: "/api/users",
     access: "admin",
+    scope: "admin",
     handler: async (_req, c) => json({ users: await listUsers(c.env.DB) }),
   }),
   route({
     method: "POST",
     path: "/api/users",
     access: "admin",
+    scope: "admin",
     handler: async (request, c) => {
       const body = await readJson(
         request,
         z.object({
-          email: z.string().trim().toLowerCase().pipe(z.email().max(254)),
+          // ASCII only, checked before case folding (so "\u212A" never becomes "k").
+          email: z.string().trim().refine(isPrintableAscii, "email must contain only ASCII characters").transform((v) => v.toLowerCase()).pipe(z.email().max(254)),
           name: z.string().trim().min(1).max(64),
           role: z.enum(["admin", "member"]).default("member"),
         }),
@@ -27,6 +43,56 @@ export const userRoutes = [
       const created = await createUserWithKey(c.env.DB, body, { name: "Initial API Key" });
       if (!created) throw new ApiError(409, "User already exists", { email: body.email });
       return json({ user: created.user, initialKey: { apiKey: created.apiKey, apiKeyRecord: created.apiKeyRecord } }, { status: 201 });
+    },
+  }),
+  route({
+    method: "PATCH",
+    path: "/api/users/:id",
+    access: "admin",
+    scope: "admin",
+    handler: async (request, c) => {
+      const body = await readJson(
+        request,
+        z
+          .object({ role: z.enum(["admin", "member"]).optional(), disabled: z.boolean().optional() })
+          .strict()
+          .refine((b) => b.role !== undefined || b.disabled !== undefined, { message: "Give role, disabled or both" }),
+      );
+      const user = await targetUser(c, request.params.id);
+      return json({ user: await updateUser(c.env.DB, user, body) });
+    },
+  }),
+  route({
+    method: "DELETE",
+    path: "/api/users/:id",
+    access: "admin",
+    scope: "admin",
+    handler: async (request, c) => {
+      const user = await targetUser(c, request.params.id);
+      const mailboxes = await deleteUser(c.env.DB, user);
+      // Each mailbox goes through the normal destroy path (rule, R2, rows). A failure leaves it
+      // `destroying` with a backoff and the cron finishes it: nothing is orphaned.
+      const service = new MailboxService(c.env, c.config);
+      let destroyed = 0;
+      for (const row of mailboxes.slice(0, INLINE_DESTROYS)) {
+        try {
+          await service.destroy(row as MailboxRow);
+          destroyed++;
+        } catch {
+          /* recorded on the row by destroy(); retried by the cron */
+        }
+      }
+      return json({ deleted: true, userId: user.id, mailboxes: { destroyed, pending: mailboxes.length - destroyed } });
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/api/users/:id/api-keys",
+    access: "admin",
+    scope: "admin",
+    handler: async (request, c) => {
+      const user = await targetUser(c, request.params.id);
+      return json({ apiKeys: await listApiKeys(c.env.DB, user.id) });
     },
   }),
 ];

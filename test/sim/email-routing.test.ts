@@ -130,6 +130,21 @@ describe("POST/GET/DELETE /zones/:id/email/routing/dns", () => {
     ok(await h.api("DELETE", er("/dns")), "settings");
   });
 
+  it("DELETE {name} removes only that subdomain (what KaisouMail does when a subdomain's last mailbox goes)", async () => {
+    ok(await h.api("POST", er("/dns"), { body: {} }), "settings");
+    for (const name of ["a.mail.example", "b.mail.example"]) ok(await h.api("POST", er("/dns"), { body: { name } }), "settings");
+    const s = ok(await h.api("DELETE", er("/dns"), { body: { name: "A.mail.example" } }), "settings");
+    expect(s).toMatchObject({ enabled: true, status: "ready" });
+    expect(s.subdomains.map((d: { name: string }) => d.name)).toEqual(["b.mail.example"]);
+    expect(Object.keys((await stateZone()).dns).sort()).toEqual(["b.mail.example", "mail.example"]);
+    expect(ok(await h.api("GET", er("/dns?subdomain=b.mail.example")), "dnsRecords")).toHaveLength(4);
+    // Removing a name that has no records is a no-op; a name outside the zone is refused like the POST.
+    ok(await h.api("DELETE", er("/dns"), { body: { name: "never.mail.example" } }), "settings");
+    const errors = fails(await h.api("DELETE", er("/dns"), { body: { name: "b.other.example" } }), 400, 2006);
+    expect(errors[0]?.source).toEqual({ pointer: "/name" });
+    expect(Object.keys((await stateZone()).dns).sort()).toEqual(["b.mail.example", "mail.example"]);
+  });
+
   it("POST /disable (deprecated) disables too", async () => {
     ok(await h.api("POST", er("/dns"), { body: {} }), "settings");
     expect(ok(await h.api("POST", er("/disable"), { body: {} }), "settings")).toMatchObject({ enabled: false });

@@ -1,23 +1,31 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { RouteScope } from "../../src/auth/scopes";
+import { createApiKey } from "../../src/db/users";
 import { receiveMessage } from "../../src/mail/inbound";
 import { routeTable } from "../../src/router";
 import { activeDomain, api, makeUser, resetCloudflare, type Caller } from "./helpers";
 import { fixtures, mockEmail } from "./mail-fixtures";
 
 /**
- * Every route in the route table × {anonymous, malformed key, revoked key, owner member, another
- * member, admin}. A route added later without an entry in `cases` fails this test, so the matrix
- * keeps covering the whole API.
+ * Every route in the route table × {anonymous, malformed key, revoked key, key of a disabled user,
+ * cookie of a signed-out session, another member, a key without the route's scope, owner member,
+ * a key with exactly the route's scope, admin}. A route added later without an entry in `cases`
+ * (or without a declared scope) fails this test, so the matrix keeps covering the whole API.
  */
-type Who = "anonymous" | "malformed" | "revoked" | "member" | "other" | "admin";
-const WHO: Who[] = ["anonymous", "malformed", "revoked", "other", "member", "admin"];
+type Who = "anonymous" | "malformed" | "revoked" | "disabled" | "signedOut" | "member" | "other" | "wrongScope" | "rightScope" | "admin";
+const WHO: Who[] = ["anonymous", "malformed", "revoked", "disabled", "signedOut", "other", "wrongScope", "member", "rightScope", "admin"];
+const UNAUTHENTICATED: Who[] = ["anonymous", "malformed", "revoked", "disabled", "signedOut"];
 
 interface World {
   member: Caller;
   other: Caller;
   admin: Caller;
   revokedKey: string;
+  disabledKey: string;
+  signedOutCookie: string;
+  /** A member the user-admin routes act on (never `member`, whose state is compared). */
+  victimId: string;
   domainId: string;
   mailboxId: string;
   messageId: string;
@@ -43,9 +51,12 @@ const cases: Record<string, Case> = {
   "POST /api/auth/session": { request: (w) => ({ path: "/api/auth/session", body: { apiKey: w.member.key } }) },
   "DELETE /api/auth/session": { request: () => ({ path: "/api/auth/session" }) },
   "GET /api/api-keys": { request: () => ({ path: "/api/api-keys" }) },
-  "POST /api/api-keys": { request: () => ({ path: "/api/api-keys", body: { name: "matrix" } }) },
+  "POST /api/api-keys": { request: () => ({ path: "/api/api-keys", body: { name: "matrix", scopes: ["keys"] } }) },
   "POST /api/api-keys/:id/revoke": { request: (w) => ({ path: `/api/api-keys/${w.keyId}/revoke` }), owned: true },
   "GET /api/users": { request: () => ({ path: "/api/users" }) },
+  "PATCH /api/users/:id": { request: (w) => ({ path: `/api/users/${w.victimId}`, body: { disabled: true } }) },
+  "DELETE /api/users/:id": { request: (w) => ({ path: `/api/users/${w.victimId}` }) },
+  "GET /api/users/:id/api-keys": { request: (w) => ({ path: `/api/users/${w.victimId}/api-keys` }) },
   "POST /api/users": { request: () => ({ path: "/api/users", body: { email: `new${++seq}@matrix.test`, name: "New" } }) },
   "GET /api/domains": { request: () => ({ path: "/api/domains" }) },
   "GET /api/domains/catalog": { request: () => ({ path: "/api/domains/catalog" }) },
@@ -88,6 +99,13 @@ async function world(): Promise<World> {
   const other = await makeUser("member");
   const revoked = await makeUser("member");
   await api("POST", `/api/api-keys/${(await api("GET", "/api/api-keys", { key: revoked.key })).body.apiKeys[0].id}/revoke`, { key: revoked.key });
+  const disabled = await makeUser("member");
+  expect((await api("PATCH", `/api/users/${disabled.userId}`, { key: admin.key, body: { disabled: true } })).status).toBe(200);
+  const signedOut = await makeUser("member");
+  const signIn = await api("POST", "/api/auth/session", { body: { apiKey: signedOut.key } });
+  const signedOutCookie = signIn.res.headers.get("set-cookie")!.split(";")[0]!;
+  expect((await api("DELETE", "/api/auth/session", { headers: { cookie: signedOutCookie } })).status).toBe(204);
+  const victim = await makeUser("member");
   const mb = await api("POST", "/api/mailboxes", { key: member.key, body: { mailDomain: root } });
   const delivered = await receiveMessage(mockEmail(fixtures.withAttachments(mb.body.address), { to: mb.body.address }), env);
   const messageId = (delivered as { messageId: string }).messageId;
@@ -98,6 +116,9 @@ async function world(): Promise<World> {
     other,
     admin,
     revokedKey: revoked.key,
+    disabledKey: disabled.key,
+    signedOutCookie,
+    victimId: victim.userId,
     domainId,
     mailboxId: mb.body.id,
     messageId,
@@ -107,16 +128,30 @@ async function world(): Promise<World> {
   };
 }
 
-function keyFor(who: Who, w: World): string | null {
+/** A scope that does not cover `scope` (nothing implies `webhooks` or `keys`). */
+const otherScope = (scope: RouteScope) => (scope === "webhooks" ? "keys" : "webhooks");
+
+async function credentialsFor(who: Who, w: World, scope: RouteScope, access: string): Promise<{ key: string | null; headers?: Record<string, string> }> {
   switch (who) {
     case "anonymous":
-      return null;
+      return { key: null };
     case "malformed":
-      return "not a valid key";
+      return { key: "not a valid key" };
     case "revoked":
-      return w.revokedKey;
+      return { key: w.revokedKey };
+    case "disabled":
+      return { key: w.disabledKey };
+    case "signedOut":
+      return { key: null, headers: { cookie: w.signedOutCookie, origin: "http://kaisoumail.test" } };
+    case "wrongScope":
+      return { key: (await createApiKey(env.DB, w.member.userId, "wrong-scope", [otherScope(scope)])).apiKey };
+    case "rightScope": {
+      // Admin routes: an admin's key holding just that scope; others: the member's.
+      const owner = access === "admin" ? w.admin : w.member;
+      return { key: (await createApiKey(env.DB, owner.userId, "right-scope", scope === "any" ? ["webhooks"] : [scope])).apiKey };
+    }
     default:
-      return w[who].key;
+      return { key: w[who].key };
   }
 }
 
@@ -137,6 +172,17 @@ describe("access matrix", () => {
     for (const r of routeTable) expect(["public", "user", "admin"]).toContain(r.access);
   });
 
+  it("every route declares the scope it needs (admin routes the admin scope, public routes none)", () => {
+    const scopes = ["any", "mailboxes:read", "mailboxes:write", "messages:read", "messages:write", "webhooks", "keys", "admin"];
+    for (const r of routeTable) {
+      const name = `${r.method} ${r.path}`;
+      expect(scopes, name).toContain(r.scope);
+      if (r.access === "admin") expect(r.scope, name).toBe("admin");
+      if (r.access === "public") expect(r.scope, name).toBe("any");
+      if (r.access === "user") expect(r.scope, name).not.toBe("admin");
+    }
+  });
+
   for (const def of routeTable) {
     const name = `${def.method} ${def.path}`;
     it(`${name} (${def.access})`, async () => {
@@ -145,18 +191,19 @@ describe("access matrix", () => {
       const w = await world();
       for (const who of WHO) {
         const { path, body } = c!.request(w);
+        const creds = await credentialsFor(who, w, def.scope, def.access);
         const before = await memberState(w);
-        const res = await api(def.method, path, { key: keyFor(who, w), body });
+        const res = await api(def.method, path, { ...creds, body });
         const label = `${who} → ${name} = ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
         expect(res.status, label).not.toBe(500);
         const bodyText = JSON.stringify(res.body ?? "");
-        if (def.access !== "public" && (who === "anonymous" || who === "malformed" || who === "revoked")) {
+        if (def.access !== "public" && UNAUTHENTICATED.includes(who)) {
           expect(res.status, label).toBe(401);
           expect(res.body, label).toEqual({ error: "Authentication required", details: null });
           expect(await memberState(w), label).toBe(before);
           continue;
         }
-        if (def.access === "admin" && (who === "member" || who === "other")) {
+        if (def.access === "admin" && (who === "member" || who === "other" || who === "wrongScope")) {
           expect(res.status, label).toBe(403);
           expect(res.body, label).toEqual({ error: "Admin access required", details: null });
           expect(await memberState(w), label).toBe(before);
@@ -166,6 +213,12 @@ describe("access matrix", () => {
           // Nothing of the member's is visible to or changed by another member.
           if (c!.owned) expect([403, 404, 409], label).toContain(res.status);
           for (const id of [w.mailboxId, w.messageId, w.keyId, w.address]) expect(bodyText, label).not.toContain(id);
+          expect(await memberState(w), label).toBe(before);
+          continue;
+        }
+        if (who === "wrongScope" && def.scope !== "any") {
+          expect(res.status, label).toBe(403);
+          expect(res.body.details, label).toMatchObject({ code: "insufficient_scope", requiredScope: def.scope });
           expect(await memberState(w), label).toBe(before);
           continue;
         }

@@ -58,6 +58,8 @@ interface World {
   messageId: string;
   attachmentId: string;
   keyId: string;
+  /** A member the user-admin routes act on (accepted cases may disable or delete it). */
+  userId: string;
 }
 
 let victims = 0;
@@ -79,11 +81,25 @@ async function world(def: RouteDef | null): Promise<World> {
   }
   const mb = await api("POST", "/api/mailboxes", { key: member.key, body: { mailDomain: root } });
   expect(mb.status, JSON.stringify(mb.body)).toBe(201);
+  // Setup, not a case: keep the shared member's creations-per-minute count (MEMBER_MAILBOX_CREATES_PER_MINUTE)
+  // from refusing later setups or plausible create cases, however many routes there are.
+  await env.DB.prepare("UPDATE mailboxes SET created_at = ? WHERE id = ?").bind(new Date(Date.now() - 120_000).toISOString(), mb.body.id).run();
   const delivered = await receiveMessage(mockEmail(fixtures.withAttachments(mb.body.address), { to: mb.body.address }), env);
   const messageId = (delivered as { messageId: string }).messageId;
   const att = await env.DB.prepare("SELECT id FROM message_attachments WHERE message_id = ? ORDER BY position LIMIT 1").bind(messageId).first<string>("id");
   const key = await api("POST", "/api/api-keys", { key: member.key, body: { name: "spare" } });
-  return { domainId, domainRoot, zoneId, mailboxId: mb.body.id, address: mb.body.address, messageId, attachmentId: att!, keyId: key.body.apiKeyRecord.id };
+  const victim = await makeUser("member");
+  return {
+    domainId,
+    domainRoot,
+    zoneId,
+    mailboxId: mb.body.id,
+    address: mb.body.address,
+    messageId,
+    attachmentId: att!,
+    keyId: key.body.apiKeyRecord.id,
+    userId: victim.userId,
+  };
 }
 
 // ---- generators -----------------------------------------------------------------------------
@@ -160,7 +176,8 @@ function plausible(w: World): Record<string, fc.Arbitrary<unknown>> {
   return {
     apiKey: fc.constantFrom(member.key, `km_${"A".repeat(43)}`, "x".repeat(16), "x".repeat(513)),
     name: fc.constantFrom("fuzz", "  ", "n".repeat(64), "n".repeat(65)),
-    scopes: fc.constantFrom(["messages:read"], [], ["*"], Array.from({ length: 17 }, () => "s"), [""]),
+    scopes: fc.constantFrom(["messages:read"], [], ["*"], ["admin"], ["nothing"], ["keys", "keys"], Array.from({ length: 17 }, () => "s"), [""]),
+    disabled: fc.constantFrom(true, false, "true", null, 1),
     email: fc.oneof(fc.nat().map((n) => `fuzz${n}@example.test`), fc.constantFrom("not-an-email", `${"e".repeat(250)}@x.io`, "ADMIN@EXAMPLE.TEST")),
     role: fc.constantFrom("admin", "member", "owner", "ADMIN"),
     mailDomain: domain,
@@ -172,7 +189,7 @@ function plausible(w: World): Record<string, fc.Arbitrary<unknown>> {
     address: fc.constantFrom(w.address, `fuzz@qa.${root}`, "nobody@nowhere.example", "@", "a@b@c", `UPPER@QA.${root.toUpperCase()}`, "x".repeat(400)),
   };
 }
-const BODY_FIELDS = ["apiKey", "name", "scopes", "email", "role", "mailDomain", "rootDomain", "zoneId", "localPart", "subdomain", "expiresInMinutes", "address"];
+const BODY_FIELDS = ["apiKey", "name", "scopes", "disabled", "email", "role", "mailDomain", "rootDomain", "zoneId", "localPart", "subdomain", "expiresInMinutes", "address"];
 
 function bodyArb(w: World): fc.Arbitrary<string | undefined> {
   const known = plausible(w);
@@ -350,6 +367,7 @@ interface Case {
 function realIdFor(def: RouteDef, param: string, w: World): string {
   if (param === "attachmentId") return w.attachmentId;
   if (def.path.startsWith("/api/api-keys")) return w.keyId;
+  if (def.path.startsWith("/api/users")) return w.userId;
   if (def.path.startsWith("/api/domains")) return w.domainId;
   if (def.path.startsWith("/api/mailboxes")) return w.mailboxId;
   return w.messageId;
@@ -431,8 +449,8 @@ async function callWorker(request: Request): Promise<Response> {
 // ---- state snapshots ----------------------------------------------------------------------
 
 async function d1State(): Promise<Record<string, string>> {
-  const [users, keys, domains, mailboxes, messages, recipients, attachments, failures] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare("SELECT id, email, name, role, created_at, updated_at FROM users ORDER BY id"),
+  const [users, keys, domains, mailboxes, messages, recipients, attachments, failures, sessions] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare("SELECT id, email, name, role, disabled_at, deleted_at, created_at, updated_at FROM users ORDER BY id"),
     // last_used_at is touched by authentication itself, before a route accepts or rejects.
     env.DB.prepare("SELECT id, user_id, name, prefix, key_hash, scopes, created_at, revoked_at FROM api_keys ORDER BY id"),
     env.DB.prepare("SELECT * FROM domains ORDER BY id"),
@@ -441,6 +459,8 @@ async function d1State(): Promise<Record<string, string>> {
     env.DB.prepare("SELECT * FROM message_recipients ORDER BY id"),
     env.DB.prepare("SELECT * FROM message_attachments ORDER BY id"),
     env.DB.prepare("SELECT * FROM auth_failures ORDER BY client_key"),
+    // last_seen_at is touched by authentication itself (at most once a minute).
+    env.DB.prepare("SELECT id, user_id, api_key_id, created_at, expires_at, revoked_at FROM sessions ORDER BY id"),
   ]);
   const rows = (r: D1Result<Record<string, unknown>>) => `${r.results.length}:${JSON.stringify(r.results)}`;
   return {
@@ -454,6 +474,7 @@ async function d1State(): Promise<Record<string, string>> {
     message_recipients: rows(recipients!),
     message_attachments: rows(attachments!),
     auth_failures: rows(failures!),
+    sessions: rows(sessions!),
   };
 }
 
@@ -515,13 +536,25 @@ async function check(def: RouteDef, c: Case): Promise<void> {
   last.sim = simAfter;
   if (res.status >= 400) {
     stats.rejected++;
-    // Recording a failed key exchange is the throttle's job (POST /api/auth/session answering 401).
-    if (res.status === 401 && def.method === "POST" && def.path === "/api/auth/session") after.auth_failures = before.auth_failures!;
+    // Counting failed keys (sign-in attempts, and Bearer failures from a known IP) is the
+    // throttle's job: a 401 or 429 may record one.
+    if (res.status === 401 || res.status === 429) after.auth_failures = before.auth_failures!;
     for (const table of Object.keys(before)) expect(after[table], `${table} changed on a rejected request: ${label}`).toBe(before[table]);
     if (touchesCloudflare) expect(simAfter, `Cloudflare state changed on a rejected request: ${label}`).toBe(simBefore);
   }
   expect(Object.getOwnPropertyNames(Object.prototype).sort().join(","), label).toBe(prototypeNames);
   expect(({} as Record<string, unknown>).role, label).toBeUndefined();
+  if (def.method === "DELETE" && def.path === "/api/auth/session" && res.status === 204) {
+    // Sign-out revokes the shared session: sign in again for the cases that follow.
+    await refreshSession();
+    last.d1 = null;
+  }
+}
+
+async function refreshSession(): Promise<void> {
+  const session = await api("POST", "/api/auth/session", { body: { apiKey: member.key } });
+  expect(session.status).toBe(200);
+  sessionCookie = session.res.headers.get("set-cookie")!.split(";")[0]!;
 }
 
 beforeAll(async () => {
@@ -530,9 +563,7 @@ beforeAll(async () => {
   member = await makeUser("member");
   const main = await activeDomain(admin.key, root);
   stableDomains.add(main.id);
-  const session = await api("POST", "/api/auth/session", { body: { apiKey: member.key } });
-  expect(session.status).toBe(200);
-  sessionCookie = session.res.headers.get("set-cookie")!.split(";")[0]!;
+  await refreshSession();
   shared = await world(null);
   stats.startedAt = Date.now();
   console.log(

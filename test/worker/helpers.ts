@@ -93,7 +93,7 @@ export interface CallOptions {
 export async function api(method: string, path: string, opts: CallOptions = {}): Promise<{ status: number; body: any; res: Response }> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.key) headers.authorization = `Bearer ${opts.key}`;
-  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  if (opts.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
   const res = await exports.default.fetch(
     new Request(`http://kaisoumail.test${path}`, {
       method,

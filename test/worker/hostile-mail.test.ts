@@ -80,11 +80,11 @@ beforeAll(async () => {
   const admin = await makeUser("admin");
   member = await makeUser("member");
   await activeDomain(admin.key, root);
-  const mb = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "inbox", subdomain: "hostile", mailDomain: root, expiresInMinutes: null } });
+  const mb = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "inbox", subdomain: "hostile", mailDomain: root, expiresInMinutes: 1440 } });
   expect(mb.status, JSON.stringify(mb.body)).toBe(201);
   expect(mb.body.address).toBe(address);
   mailboxId = mb.body.id;
-  const copy = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "copy", subdomain: "hostile", mailDomain: root, expiresInMinutes: null } });
+  const copy = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "copy", subdomain: "hostile", mailDomain: root, expiresInMinutes: 1440 } });
   expect(copy.status, JSON.stringify(copy.body)).toBe(201);
 });
 

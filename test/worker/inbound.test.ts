@@ -1,6 +1,9 @@
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { INLINE_BODY_MAX_CHARS, receiveMessage } from "../../src/mail/inbound";
+import { handleFetch } from "../../src/router";
+import { KEEP_ATTACHMENTS_FROM_BYTES } from "../../src/routes/messages";
 import { activeDomain, api, makeUser, resetCloudflare, type Caller } from "./helpers";
 import { fixtures, mockEmail } from "./mail-fixtures";
 
@@ -40,7 +43,7 @@ beforeAll(async () => {
   member = await makeUser("member");
   other = await makeUser("member");
   ({ id: domainId } = await activeDomain(admin.key, root));
-  const mb = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "inbox", subdomain: "qa", mailDomain: root, expiresInMinutes: null } });
+  const mb = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "inbox", subdomain: "qa", mailDomain: root, expiresInMinutes: 1440 } });
   mailboxId = mb.body.id;
   address = mb.body.address;
 });
@@ -282,15 +285,114 @@ describe("email handler", () => {
   });
 });
 
+describe("attachment downloads", () => {
+  const digest = async (u8: Uint8Array) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", u8))].join(",");
+  const download = async (path: string, key = member.key) => {
+    const res = await exports.default.fetch(new Request(`http://kaisoumail.test${path}`, { headers: { authorization: `Bearer ${key}` } }));
+    return { res, bytes: new Uint8Array(await res.arrayBuffer()) };
+  };
+  /** Every R2 object whose key belongs to this message (raw, parsed body, kept attachment parts). */
+  const objectsOf = async (mbx: string, id: string) => {
+    const lists = await Promise.all([`raw/${mbx}/${id}`, `parsed/${mbx}/${id}`, `att/${mbx}/${id}/`].map((prefix) => env.MAIL_BUCKET.list({ prefix })));
+    return lists.flatMap((l) => l.objects.map((o) => o.key));
+  };
+  const bigMessage = async (to = address) => {
+    const raw = fixtures.bigAttachment(to, 1536 * 1024);
+    expect(raw.byteLength).toBeGreaterThanOrEqual(KEEP_ATTACHMENTS_FROM_BYTES);
+    const { result } = await deliver(raw, to);
+    const id = (result as { messageId: string }).messageId;
+    return { id, attachment: (await detail(id)).attachments[0] as { id: string; sizeBytes: number; downloadPath: string } };
+  };
+
+  it("keeps a large message's attachment in R2 on the first download and serves it from there, byte for byte, with the same headers", async () => {
+    const { id, attachment } = await bigMessage();
+    const first = await download(attachment.downloadPath);
+    expect(first.res.status).toBe(200);
+    expect(first.bytes.byteLength).toBe(attachment.sizeBytes);
+    expect(String.fromCharCode(...first.bytes.subarray(0, 4))).toBe("AFKP");
+    expect(await objectsOf(mailboxId, id)).toContain(`att/${mailboxId}/${id}/0`);
+
+    // The raw message is now garbage: a download that re-parsed it would find no attachment.
+    const { raw_r2_key } = (await env.DB.prepare("SELECT raw_r2_key FROM messages WHERE id = ?").bind(id).first<{ raw_r2_key: string }>())!;
+    await env.MAIL_BUCKET.put(raw_r2_key, "garbage, not a MIME message");
+    const second = await download(attachment.downloadPath);
+    expect(second.res.status).toBe(200);
+    expect(second.bytes.byteLength).toBe(first.bytes.byteLength);
+    expect(await digest(second.bytes)).toBe(await digest(first.bytes));
+    for (const res of [first.res, second.res]) {
+      expect(res.headers.get("content-type")).toBe("application/octet-stream");
+      expect(res.headers.get("content-length")).toBe(String(attachment.sizeBytes));
+      expect(res.headers.get("content-disposition")).toBe(`attachment; filename="big.bin"; filename*=UTF-8''big.bin`);
+      expect(res.headers.get("content-security-policy")).toBe("sandbox; default-src 'none'");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    }
+    expect((await download(attachment.downloadPath, other.key)).res.status).toBe(403);
+
+    expect((await api("DELETE", `/api/messages/${id}`, { key: member.key })).status).toBe(204);
+    expect(await objectsOf(mailboxId, id)).toEqual([]);
+  });
+
+  it("a small message's attachment is re-parsed on each download and costs no R2 object", async () => {
+    const { result } = await deliver(fixtures.withAttachments(address));
+    const id = (result as { messageId: string }).messageId;
+    const pdf = (await detail(id)).attachments[1];
+    for (let i = 0; i < 2; i++) expect(new TextDecoder().decode((await download(pdf.downloadPath)).bytes)).toBe("%PDF-1.4 fake invoice body");
+    expect((await env.MAIL_BUCKET.list({ prefix: `att/${mailboxId}/${id}/` })).objects).toEqual([]);
+  });
+
+  it("destroying the mailbox removes kept attachment parts with the rest of its mail", async () => {
+    const mb = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "purged", subdomain: "qa", mailDomain: root } });
+    expect(mb.status).toBe(201);
+    const { id, attachment } = await bigMessage(mb.body.address);
+    expect((await download(attachment.downloadPath)).res.status).toBe(200);
+    expect(await objectsOf(mb.body.id, id)).toHaveLength(2);
+    const destroyed = await api("DELETE", `/api/mailboxes/${mb.body.id}`, { key: member.key });
+    expect(destroyed.status).toBe(200);
+    expect(destroyed.body.status).toBe("destroyed");
+    expect(await objectsOf(mb.body.id, id)).toEqual([]);
+    expect((await env.MAIL_BUCKET.list({ prefix: `att/${mb.body.id}/` })).objects).toEqual([]);
+  });
+
+  it("a message deleted while its attachment is being kept leaves nothing in R2", async () => {
+    const { id, attachment } = await bigMessage();
+    // The delete runs to completion between the parse and the attachment's R2 write.
+    const racing = {
+      ...env,
+      MAIL_BUCKET: new Proxy(env.MAIL_BUCKET, {
+        get(target, prop) {
+          if (prop === "put") {
+            return async (...args: Parameters<R2Bucket["put"]>) => {
+              expect((await api("DELETE", `/api/messages/${id}`, { key: member.key })).status).toBe(204);
+              return target.put(...args);
+            };
+          }
+          const value = Reflect.get(target, prop);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      }),
+    } as typeof env;
+    const res = await handleFetch(
+      new Request(`http://kaisoumail.test${attachment.downloadPath}`, { headers: { authorization: `Bearer ${member.key}` } }),
+      racing,
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBe(attachment.sizeBytes);
+    expect(await objectsOf(mailboxId, id)).toEqual([]);
+  });
+});
+
 describe("catch-all delivery", () => {
-  it("materialises a long-lived catch_all mailbox owned by the admin who enabled it", async () => {
+  it("materialises a catch_all mailbox with the catch-all TTL, owned by the admin who enabled it", async () => {
     expect((await api("POST", `/api/domains/${domainId}/catch-all/enable`, { key: admin.key })).status).toBe(200);
     const to = `random-signup@any.${root}`;
     const { msg, result } = await deliver(fixtures.plain(to), to);
     expect(msg.rejected).toBeNull();
     expect(result.kind).toBe("stored");
     const row = await env.DB.prepare("SELECT * FROM mailboxes WHERE address = ?").bind(to).first<Record<string, unknown>>();
-    expect(row).toMatchObject({ source: "catch_all", status: "active", user_id: admin.userId, expires_at: null, routing_rule_id: null });
+    expect(row).toMatchObject({ source: "catch_all", status: "active", user_id: admin.userId, routing_rule_id: null });
+    // CATCH_ALL_MAILBOX_TTL_MINUTES is unset in tests: DEFAULT_MAILBOX_TTL_MINUTES (60).
+    expect(Date.parse(row!.expires_at as string) - Date.parse(row!.created_at as string)).toBe(60 * 60_000);
     // Ensure promotes it to a registered mailbox with its own rule once catch-all is off.
     expect((await api("POST", `/api/domains/${domainId}/catch-all/disable`, { key: admin.key })).status).toBe(200);
     const promoted = await api("POST", "/api/mailboxes/ensure", { key: admin.key, body: { address: to } });
@@ -340,6 +442,40 @@ describe("GET /api/messages", () => {
     }
   });
 
+  it("caps mailbox and mailboxId filters together (D1 binds at most 100 values): 400 naming the limit, never 500", async () => {
+    const addresses = Array.from({ length: 50 }, (_, i) => `filter${i}@qa.${root}`);
+    const ids = Array.from({ length: 50 }, (_, i) => `mbx_${i.toString(16).padStart(32, "0")}`);
+    const query = (parts: string[]) => `/api/messages?${parts.join("&")}`;
+    const byAddress = addresses.map((a) => `mailbox=${encodeURIComponent(a)}`);
+    const byId = ids.map((id) => `mailboxId=${id}`);
+    for (const key of [member.key, admin.key]) {
+      const both = await api("GET", query([...byAddress, ...byId, "mailboxStatus=active", `after=${encodeURIComponent("2020-01-01T00:00:00Z")}`]), { key });
+      expect(both.status).toBe(400);
+      expect(both.body.error).toBe("Invalid request");
+      expect(both.body.details.formErrors.join(" ")).toMatch(/at most 50 mailbox and mailboxId filters/i);
+      const split = await api("GET", query([...byAddress.slice(0, 26), ...byId.slice(0, 25)]), { key });
+      expect(split.status).toBe(400);
+    }
+    // Fifty of one kind (or both kinds within fifty) still work, with every other filter on top.
+    const mine = [address, ...addresses.slice(1)].map((a) => `mailbox=${encodeURIComponent(a)}`);
+    const cursorPage = await api("GET", query([...mine, "limit=1"]), { key: member.key });
+    expect(cursorPage.status).toBe(200);
+    expect(cursorPage.body.messages).toHaveLength(1);
+    const extras = ["mailboxStatus=active", "mailboxStatus=expired", "mailboxStatus=destroyed", "after=2020-01-01T00:00:00Z", "since=2020-01-01T00:00:00Z", `cursor=${cursorPage.body.nextCursor}`];
+    for (const key of [member.key, admin.key]) {
+      const fifty = await api("GET", query([...mine, ...extras]), { key });
+      expect(fifty.status).toBe(200);
+      expect(fifty.body.messages.length).toBeGreaterThan(0);
+      expect(fifty.body.messages.every((m: { mailboxAddress: string }) => m.mailboxAddress === address)).toBe(true);
+      expect((await api("GET", query([...byId, ...extras]), { key })).status).toBe(200);
+      expect((await api("GET", query([`mailboxId=${mailboxId}`, ...mine.slice(0, 49), ...extras]), { key })).status).toBe(200);
+    }
+    // A status named again and again is one filter, not one bound value per repetition.
+    const repeated = await api("GET", query(Array.from({ length: 120 }, () => "mailboxStatus=active")), { key: member.key });
+    expect(repeated.status).toBe(200);
+    expect(repeated.body.messages.length).toBeGreaterThan(0);
+  });
+
   it("downloads the exact raw message and deletes a message", async () => {
     const raw = fixtures.alternative(address);
     const { result } = await deliver(raw);
@@ -348,6 +484,9 @@ describe("GET /api/messages", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("message/rfc822");
     expect(res.headers.get("content-disposition")).toContain(`${id}.eml`);
+    // Downloaded, never rendered on our origin: the same sandbox as attachment downloads.
+    expect(res.headers.get("content-security-policy")).toBe("sandbox; default-src 'none'");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(raw);
     expect((await api("GET", `/api/messages/${id}/raw`, { key: other.key })).status).toBe(403);
     expect((await api("DELETE", `/api/messages/${id}`, { key: other.key })).status).toBe(403);

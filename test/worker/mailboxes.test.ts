@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runHousekeeping } from "../../src/cron";
+import { receiveMessage } from "../../src/mail/inbound";
 import { activeDomain, api, cfCalls, makeUser, resetCloudflare, sim, simZone, type Caller } from "./helpers";
+import { fixtures, mockEmail } from "./mail-fixtures";
 
 let admin: Caller;
 let member: Caller;
@@ -49,9 +51,9 @@ describe("POST /api/mailboxes", () => {
       matchers: [{ type: "literal", field: "to", value: `alice@signup.${root}` }],
       actions: [{ type: "worker", value: ["kaisoumail"] }],
     });
-    // A second mailbox on the same subdomain: one call, the rule.
+    // A second mailbox on the same subdomain: one call, the rule. (Unlimited: admins only.)
     await sim.clearRequests();
-    const second = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "bob", subdomain: "signup", rootDomain: root, expiresInMinutes: null } });
+    const second = await api("POST", "/api/mailboxes", { key: admin.key, body: { localPart: "bob", subdomain: "signup", rootDomain: root, expiresInMinutes: null } });
     expect(second.status).toBe(201);
     expect(second.body.expiresAt).toBeNull();
     expect(await cfCalls()).toEqual([`POST /client/v4/zones/${zoneId}/email/routing/rules`]);
@@ -147,10 +149,11 @@ describe("POST /api/mailboxes/ensure", () => {
     expect(got.body.status).toBe("expired");
     const revived = await api("POST", "/api/mailboxes/ensure", {
       key: member.key,
-      body: { localPart: "keep", subdomain: "box", mailDomain: root, expiresInMinutes: null },
+      body: { localPart: "keep", subdomain: "box", mailDomain: root, expiresInMinutes: 1440 },
     });
     expect(revived.status).toBe(200);
-    expect(revived.body).toMatchObject({ id: first.body.id, status: "active", expiresAt: null });
+    expect(revived.body).toMatchObject({ id: first.body.id, status: "active" });
+    expect(Date.parse(revived.body.expiresAt) - Date.now()).toBeGreaterThan(1439 * 60_000);
   });
 
   it("rejects mixed shapes and unknown roots", async () => {
@@ -191,7 +194,11 @@ describe("resolve, list, get, delete", () => {
     const del = await api("DELETE", `/api/mailboxes/${mb.body.id}`, { key: member.key });
     expect(del.status).toBe(200);
     expect(del.body.status).toBe("destroyed");
-    expect(await cfCalls()).toEqual([`DELETE /client/v4/zones/${zoneId}/email/routing/rules/${mb.body.routingRuleId}`]);
+    expect(await cfCalls()).toEqual([
+      `DELETE /client/v4/zones/${zoneId}/email/routing/rules/${mb.body.routingRuleId}`,
+      // It was the last mailbox on its subdomain: that subdomain's Email Routing DNS goes too.
+      `DELETE /client/v4/zones/${zoneId}/email/routing/dns`,
+    ]);
     expect(await env.MAIL_BUCKET.get(`raw/${mb.body.id}/m.eml`)).toBeNull();
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE mailbox_id = ?").bind(mb.body.id).first("n")).toBe(0);
     expect((await simZone(root))!.rules).toHaveLength(0);
@@ -237,6 +244,100 @@ describe("resolve, list, get, delete", () => {
   });
 });
 
+describe("GET /api/mailboxes pages", () => {
+  /** 25 rows for `member`, written straight to D1; some share a creation time (the id breaks the tie). */
+  async function seed25(): Promise<string[]> {
+    const base = Date.now() - 3600_000;
+    const rows = Array.from({ length: 25 }, (_, i) => ({
+      id: `mbx_${crypto.randomUUID().replaceAll("-", "")}`,
+      created: new Date(base + Math.floor(i / 3) * 1000).toISOString(),
+      i,
+    }));
+    await env.DB.batch(
+      rows.map((r) =>
+        env.DB.prepare(
+          `INSERT INTO mailboxes (id, user_id, domain_id, local_part, subdomain, root_domain, address, source, status, created_at, expires_at)
+           VALUES (?, ?, ?, ?, 'page', ?, ?, 'registered', 'active', ?, ?)`,
+        ).bind(r.id, member.userId, domainId, `p${r.i}`, root, `p${r.i}@page.${root}`, r.created, new Date(Date.now() + 3600_000).toISOString()),
+      ),
+    );
+    // Newest first, id descending within one creation time.
+    return rows.sort((a, b) => (a.created === b.created ? (a.id < b.id ? 1 : -1) : a.created < b.created ? 1 : -1)).map((r) => r.id);
+  }
+
+  it("pages 25 mailboxes by 10 with an opaque cursor: no gaps, no duplicates, null at the end", async () => {
+    const expected = await seed25();
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { status: number; body: { mailboxes: Array<{ id: string }>; nextCursor: string | null } } = await api(
+        "GET",
+        `/api/mailboxes?limit=10${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+        { key: member.key },
+      );
+      expect(res.status).toBe(200);
+      sizes.push(res.body.mailboxes.length);
+      seen.push(...res.body.mailboxes.map((m) => m.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(sizes).toEqual([10, 10, 5]);
+    expect(seen).toEqual(expected);
+    // A caller who passes nothing gets the first page (up to 100) in the same order.
+    const plain = await api("GET", "/api/mailboxes", { key: member.key });
+    expect(plain.body.mailboxes.map((m: { id: string }) => m.id)).toEqual(expected);
+    expect(plain.body.nextCursor).toBeNull();
+    // The cursor combines with the status filter.
+    const first = await api("GET", "/api/mailboxes?status=active&limit=20", { key: member.key });
+    const rest = await api("GET", `/api/mailboxes?status=active&limit=20&cursor=${encodeURIComponent(first.body.nextCursor)}`, { key: member.key });
+    expect([...first.body.mailboxes, ...rest.body.mailboxes].map((m: { id: string }) => m.id)).toEqual(expected);
+    expect(rest.body.nextCursor).toBeNull();
+  });
+
+  it("refuses a bad cursor or limit with 400 {error, details}", async () => {
+    const forged = btoa(`${new Date().toISOString()}|msg_${"0".repeat(32)}`).replace(/=+$/, "");
+    for (const q of ["cursor=%%%", "cursor=bm90LWEtY3Vyc29y", `cursor=${forged}`, "limit=0", "limit=1001", "limit=ten"]) {
+      const res = await api("GET", `/api/mailboxes?${q}`, { key: member.key });
+      expect(res.status, q).toBe(400);
+      expect(res.body.error).toBe("Invalid request");
+      expect(res.body.details.fieldErrors, q).toHaveProperty(q.split("=")[0]!);
+    }
+  });
+});
+
+describe("addresses are ASCII before they are case-folded", () => {
+  it("refuses the Kelvin sign (U+212A) wherever an address enters instead of folding it into k", async () => {
+    const keep = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "keep", subdomain: "box", mailDomain: root } });
+    expect(keep.status).toBe(201);
+    const kelvin = `\u212Aeep@box.${root}`;
+    expect(kelvin.toLowerCase()).toBe(`keep@box.${root}`); // what folding first would have done
+
+    const ensured = await api("POST", "/api/mailboxes/ensure", { key: member.key, body: { address: kelvin, expiresInMinutes: 1440 } });
+    expect(ensured.status).toBe(400);
+    expect(ensured.body).toMatchObject({ error: "Invalid request", details: { fieldErrors: { address: [expect.stringMatching(/ASCII/)] } } });
+    const resolved = await api("GET", `/api/mailboxes/resolve?address=${encodeURIComponent(kelvin)}`, { key: member.key });
+    expect(resolved.status).toBe(400);
+    expect(resolved.body.details.fieldErrors.address).toBeDefined();
+    const created = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "\u212Aeep", subdomain: "box", mailDomain: root } });
+    expect(created.status).toBe(400);
+    // A domain with a k in it: "\u212A…" must not pick it.
+    const kRoot = `kelvin${seq}.org`;
+    await activeDomain(admin.key, kRoot);
+    const onK = await api("POST", "/api/mailboxes", { key: member.key, body: { localPart: "x", subdomain: "y", mailDomain: `\u212A${kRoot.slice(1)}` } });
+    expect(onK.status).toBe(400);
+    expect(onK.body.details.fieldErrors.mailDomain).toBeDefined();
+    // Nothing changed: one mailbox, its expiry as created.
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM mailboxes WHERE user_id = ?").bind(member.userId).first("n")).toBe(1);
+    expect((await api("GET", `/api/mailboxes/${keep.body.id}`, { key: member.key })).body.expiresAt).toBe(keep.body.expiresAt);
+
+    // Inbound: mail to the look-alike is refused, not put in keep@'s inbox.
+    const msg = mockEmail(fixtures.plain(kelvin), { to: kelvin });
+    expect((await receiveMessage(msg, env)).kind).toBe("rejected");
+    expect(msg.rejected).toBe("Mailbox unavailable");
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE mailbox_id = ?").bind(keep.body.id).first("n")).toBe(0);
+  });
+});
+
 describe("concurrency and domain rules", () => {
   it("two simultaneous creates of one address give one 201, one 409 and one rule", async () => {
     const body = { localPart: "twin", subdomain: "race", mailDomain: root };
@@ -252,7 +353,8 @@ describe("concurrency and domain rules", () => {
 
   it("a hundred concurrent random creates give a hundred mailboxes and exactly a hundred rules", async () => {
     await env.DB.prepare("UPDATE domains SET status = 'disabled' WHERE root_domain <> ?").bind(root).run();
-    const results = await Promise.all(Array.from({ length: 100 }, () => api("POST", "/api/mailboxes", { key: member.key, body: { mailDomain: root } })));
+    // An admin: a member's creates per minute are limited (mailbox-limits.test.ts).
+    const results = await Promise.all(Array.from({ length: 100 }, () => api("POST", "/api/mailboxes", { key: admin.key, body: { mailDomain: root } })));
     expect(results.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
     const addresses = new Set(results.map((r) => r.body.address));
     expect(addresses.size).toBe(100);

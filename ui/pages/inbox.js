@@ -6,7 +6,7 @@
  * security policy that forbids every load except inline styles and data: images.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api } from "../api.js";
+import { api, apiAll } from "../api.js";
 import { html, Badge, Confirm, CopyButton, ErrorBox, Link, PageHead, Time, bytes, navigate, useLoad, useNow, when } from "../ui.js";
 
 const POLL_MS = 3000;
@@ -131,7 +131,7 @@ function Reader({ id, onDeleted }) {
 export default function InboxPage({ query }) {
   const mailboxId = query.get("mailbox") ?? "";
   const messageId = query.get("message");
-  const boxes = useLoad(() => api("/mailboxes", { query: { status: ["active", "expired"] } }), []);
+  const boxes = useLoad(() => apiAll("/mailboxes", "mailboxes", { status: ["active", "expired"] }), []);
   const list = useMessages(mailboxId);
   const now = useNow(15000);
   const readerRef = useRef();

@@ -15,9 +15,13 @@ const FILTERS = [
 ];
 const KIND = { active: "ok", expired: "wait", destroying: "bad", destroyed: "" };
 
+/** Lower-cases ASCII only: `toLowerCase()` would turn a look-alike such as "\u212A" into "k". */
+const lowerAscii = (text) => text.replace(/[A-Z]+/g, (c) => c.toLowerCase());
+
 /** "user@a.b.example.com" → parts under the longest matching active domain, or {error}. */
 function parseAddress(text, domains) {
-  const m = /^([^@\s]+)@([^@\s]+)$/.exec(text.trim().toLowerCase());
+  if (/[^\x21-\x7e]/.test(text.trim())) return { error: "Addresses may contain only ASCII letters, digits and symbols." };
+  const m = /^([^@\s]+)@([^@\s]+)$/.exec(lowerAscii(text.trim()));
   if (!m) return { error: "Enter a full address such as user@mail.example.com" };
   const host = m[2];
   const root = domains.filter((d) => host === d || host.endsWith(`.${d}`)).sort((a, b) => b.length - a.length)[0];
@@ -29,14 +33,14 @@ function parseAddress(text, domains) {
 const Expiry = ({ m, now }) =>
   m.expiresAt == null ? html`<span>Unlimited</span>` : html`<${Time} iso=${m.expiresAt} tick=${now} />`;
 
-function CreateForm({ meta, onCreated, onExtend }) {
+function CreateForm({ meta, maxTtl, onCreated, onExtend }) {
   const domains = meta?.domains ?? [];
   const [mode, setMode] = useState("random");
   const [f, setF] = useState({ localPart: "", subdomain: "", mailDomain: "", address: "" });
-  const [ttl, setTtl] = useState(TTLS.some(([v]) => v === meta?.defaultMailboxTtlMinutes) ? meta.defaultMailboxTtlMinutes : 60);
+  const [ttl, setTtl] = useState(TTLS.some(([v]) => v === meta?.defaultMailboxTtlMinutes && (maxTtl == null || v <= maxTtl)) ? meta.defaultMailboxTtlMinutes : 60);
   const [created, setCreated] = useState(null);
   const [run, busy, error, setError] = useAction();
-  const set = (k) => (e) => setF({ ...f, [k]: e.target.value.trim().toLowerCase() });
+  const set = (k) => (e) => setF({ ...f, [k]: lowerAscii(e.target.value.trim()) });
 
   const submit = (e) => {
     e.preventDefault();
@@ -82,7 +86,7 @@ function CreateForm({ meta, onCreated, onExtend }) {
           <div><label for="mb-sub">Subdomain</label><input id="mb-sub" placeholder="random" value=${f.subdomain} onInput=${set("subdomain")} autocomplete="off" data-testid="mb-sub" /></div>`}
         ${mode === "full" && html`<div style="grid-column:span 2"><label for="mb-address">Full address</label><input id="mb-address" type="email" placeholder=${`user@mail.${domains[0] ?? "example.com"}`} value=${f.address} onInput=${set("address")} autocomplete="off" data-testid="mb-address" /></div>`}
         ${mode !== "full" && domainSelect}
-        <div><label for="mb-ttl">Lifetime</label><${TtlSelect} id="mb-ttl" value=${ttl} onChange=${setTtl} /></div>
+        <div><label for="mb-ttl">Lifetime</label><${TtlSelect} id="mb-ttl" value=${ttl} onChange=${setTtl} max=${maxTtl} /></div>
         <div><button class="primary" disabled=${busy} data-testid="mb-create">${busy ? "Creating…" : "Create mailbox"}</button></div>
       </div>
       ${mode === "segmented" && html`<p class="small">Addresses look like <code>${meta?.addressRules?.format ?? "localPart@subdomain.rootDomain"}</code>; leave a part empty for a random one.</p>`}
@@ -103,8 +107,8 @@ function CreateForm({ meta, onCreated, onExtend }) {
   </section>`;
 }
 
-function ExtendDialog({ m, initial, onClose, onDone }) {
-  const [ttl, setTtl] = useState(initial ?? 1440);
+function ExtendDialog({ m, initial, maxTtl, onClose, onDone }) {
+  const [ttl, setTtl] = useState(initial ?? Math.min(1440, maxTtl ?? 1440));
   const [result, setResult] = useState(null);
   const [cur, setCur] = useState(m);
   const [run, busy, error] = useAction();
@@ -118,7 +122,7 @@ function ExtendDialog({ m, initial, onClose, onDone }) {
   return html`<${Dialog} title=${`Extend ${m.address}`} onClose=${onClose} testid="extend-dialog">
     <p>Current expiry: <strong data-testid="extend-current">${cur.expiresAt ? when(cur.expiresAt) : "unlimited"}</strong>. A lifetime only ever extends; a shorter one keeps the current expiry. An expired mailbox is revived.</p>
     <label for="ext-ttl">New lifetime from now</label>
-    <${TtlSelect} id="ext-ttl" value=${ttl} onChange=${setTtl} testid="extend-ttl" />
+    <${TtlSelect} id="ext-ttl" value=${ttl} onChange=${setTtl} testid="extend-ttl" max=${maxTtl} />
     <${ErrorBox} error=${error} testid="extend-error" />
     ${result && html`<p class="alert" role="status" data-testid="extend-result">${result === "updated" ? "Lifetime updated." : "Unchanged: the current expiry is already as late or later."}</p>`}
     <div class="actions end">
@@ -128,16 +132,26 @@ function ExtendDialog({ m, initial, onClose, onDone }) {
   <//>`;
 }
 
-export default function MailboxesPage({ meta, query }) {
+export default function MailboxesPage({ user, meta, query }) {
   const [status, setStatus] = useState(query.get("status") || "active");
-  const list = useLoad(() => api("/mailboxes", { query: status === "all" ? {} : { status } }), [status]);
+  const filter = status === "all" ? {} : { status };
+  const list = useLoad(() => api("/mailboxes", { query: filter }), [status]);
+  // The list comes in pages (GET /api/mailboxes answers nextCursor): "Load more" appends the next.
+  const [runMore, loadingMore, moreError] = useAction();
+  const loadMore = () =>
+    runMore("more", async () => {
+      const page = await api("/mailboxes", { query: { ...filter, cursor: list.data.nextCursor } });
+      list.setData({ mailboxes: [...list.data.mailboxes, ...page.mailboxes], nextCursor: page.nextCursor });
+    });
+  // Members choose a lifetime up to their cap (admins: anything, unlimited included).
+  const maxTtl = user?.role === "admin" ? null : (meta?.memberMaxMailboxTtlMinutes ?? null);
   const [extending, setExtending] = useState(null);
   const [deleting, setDeleting] = useState(null);
   const now = useNow(30000);
   const rows = list.data?.mailboxes ?? [];
   return html`
     <${PageHead} title="Mailboxes" />
-    <${CreateForm} meta=${meta} onCreated=${list.reload} onExtend=${(m, ttl) => setExtending({ m, ttl })} />
+    <${CreateForm} meta=${meta} maxTtl=${maxTtl} onCreated=${list.reload} onExtend=${(m, ttl) => setExtending({ m, ttl })} />
     <section class="card" aria-labelledby="list-h">
       <div class="card-head">
         <h2 id="list-h">Your mailboxes</h2>
@@ -169,8 +183,11 @@ export default function MailboxesPage({ meta, query }) {
           )}
         </tbody>
       </table>`}
+      <${ErrorBox} error=${moreError} testid="mailboxes-more-error" />
+      ${list.data?.nextCursor &&
+      html`<button type="button" onClick=${loadMore} disabled=${Boolean(loadingMore)} style="margin-top:.5rem" data-testid="mailboxes-more">${loadingMore ? "Loading…" : "Load more"}</button>`}
     </section>
-    ${extending && html`<${ExtendDialog} m=${extending.m} initial=${extending.ttl} onClose=${() => setExtending(null)} onDone=${list.reload} />`}
+    ${extending && html`<${ExtendDialog} m=${extending.m} initial=${extending.ttl} maxTtl=${maxTtl} onClose=${() => setExtending(null)} onDone=${list.reload} />`}
     ${deleting &&
     html`<${Confirm} title=${`Delete ${deleting.address}?`} action="Delete mailbox" onClose=${() => setDeleting(null)} onConfirm=${async () => (await api(`/mailboxes/${deleting.id}`, { method: "DELETE" }), await list.reload())} testid="delete-mailbox">
       <p>Its routing rule and every message in it are removed; mail to this address is refused afterwards. This cannot be undone.</p>
