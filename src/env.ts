@@ -1,5 +1,6 @@
 import type { DomainObject } from "./domain/object";
 import type { CloudflareGate } from "./cloudflare/gate";
+import type { MailHub } from "./push/hub";
 
 /** Bindings and variables the Worker receives. Strings are parsed once by `loadConfig`. */
 export interface Env {
@@ -7,6 +8,7 @@ export interface Env {
   MAIL_BUCKET: R2Bucket;
   DOMAINS: DurableObjectNamespace<DomainObject>;
   CF_GATE: DurableObjectNamespace<CloudflareGate>;
+  HUB: DurableObjectNamespace<MailHub>;
   ASSETS?: Fetcher;
 
   APP_ENV?: string;

@@ -3,17 +3,22 @@ import { runHousekeeping } from "./cron";
 import { purgeOldSessions } from "./db/sessions";
 import { finishDeletedUsers } from "./db/user-admin";
 import { receiveMessage } from "./mail/inbound";
+import { notifyHub } from "./push/hub";
 import { handleFetch } from "./router";
 
 export { DomainObject } from "./domain/object";
 export { CloudflareGate } from "./cloudflare/gate";
+export { MailHub } from "./push/hub";
 
 export default {
   fetch(request, env, ctx) {
     return handleFetch(request, env, ctx);
   },
-  async email(message, env) {
-    await receiveMessage(message, env);
+  async email(message, env, ctx) {
+    const result = await receiveMessage(message, env);
+    // After the commit, outside the SMTP answer's path: waiters and streams learn of it. Losing
+    // this is harmless (see src/push/hub.ts), so it may run in waitUntil.
+    if (result.kind === "stored") ctx.waitUntil(notifyHub(env, result.userId));
   },
   async scheduled(_controller, env, ctx) {
     // Mailboxes of deleted users are turned `destroying` first, so this run's destroy pass takes them.

@@ -29,7 +29,7 @@ export interface InboundMessage {
 }
 
 export type InboundResult =
-  | { kind: "stored"; messageId: string; mailboxId: string; parseStatus: string }
+  | { kind: "stored"; messageId: string; mailboxId: string; userId: string; parseStatus: string }
   | { kind: "duplicate"; messageId: string; mailboxId: string }
   | { kind: "rejected"; reason: string };
 
@@ -211,7 +211,7 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
     throw e;
   }
   log("info", "inbound.stored", { mailboxId: mailbox.id, messageId: id, sizeBytes: size, parseStatus: parsed.parseStatus });
-  return { kind: "stored", messageId: id, mailboxId: mailbox.id, parseStatus: parsed.parseStatus };
+  return { kind: "stored", messageId: id, mailboxId: mailbox.id, userId: mailbox.user_id, parseStatus: parsed.parseStatus };
 }
 
 async function insertRows(
@@ -233,12 +233,15 @@ async function insertRows(
   const p = m.parsed;
   const db = env.DB;
   const statements: D1PreparedStatement[] = [
+    // The commit-order sequence (see migrations/0005): bumped and read in the same transaction.
+    db.prepare("UPDATE counters SET value = value + 1 WHERE name = 'message_seq'"),
     db
       .prepare(
         `INSERT INTO messages (id, user_id, mailbox_id, mailbox_address, envelope_from, envelope_to, from_name, from_address, subject, preview_text,
           message_id_header, dedupe_key, date_header, received_at, size_bytes, attachment_count, has_html, verification_code, verification_source,
-          verification_method, parse_status, parse_error, raw_r2_key, parsed_r2_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)`,
+          verification_method, parse_status, parse_error, raw_r2_key, parsed_r2_key, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
+          (SELECT value FROM counters WHERE name = 'message_seq'))`,
       )
       .bind(
         m.id,

@@ -5,7 +5,8 @@ import { domainRoutes } from "./domains";
 import { mailboxRoutes } from "./mailboxes";
 import { messageRoutes } from "./messages";
 import { metaRoutes } from "./meta";
+import { pushRoutes } from "./push";
 import { userRoutes } from "./users";
 
 /** The route table: every route with its access level, in one place. */
-export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes, ...domainRoutes, ...mailboxRoutes, ...messageRoutes, ...adminRoutes];
+export const routes: RouteDef[] = [...metaRoutes, ...authRoutes, ...userRoutes, ...domainRoutes, ...mailboxRoutes, ...pushRoutes, ...messageRoutes, ...adminRoutes];

@@ -6,35 +6,9 @@ import { log } from "../lib/log";
 import { attachmentContent } from "../mail/parse";
 import { addressSchema } from "../mailboxes/address";
 import { effectiveStatusSql } from "../mailboxes/repo";
+import { SUMMARY_COLUMNS, summary, type MessageRow } from "../messages/summary";
 import { route, type AuthedContext } from "./define";
 import { isId } from "./schemas";
-
-interface MessageRow {
-  id: string;
-  user_id: string;
-  mailbox_id: string;
-  mailbox_address: string;
-  envelope_from: string | null;
-  envelope_to: string;
-  from_name: string | null;
-  from_address: string | null;
-  subject: string;
-  preview_text: string;
-  message_id_header: string | null;
-  date_header: string | null;
-  received_at: string;
-  size_bytes: number;
-  attachment_count: number;
-  has_html: number;
-  verification_code: string | null;
-  verification_source: string | null;
-  verification_method: string | null;
-  parse_status: string;
-  parse_error: string | null;
-  raw_r2_key: string;
-  parsed_r2_key: string | null;
-  mailbox_status?: string;
-}
 
 interface RecipientRow {
   kind: string;
@@ -53,27 +27,6 @@ interface ParsedBody {
   text: string | null;
   html: string | null;
   headers: Array<{ key: string; value: string }>;
-}
-
-const SUMMARY_COLUMNS =
-  "m.id, m.user_id, m.mailbox_id, m.mailbox_address, m.from_name, m.from_address, m.subject, m.preview_text, m.received_at, m.size_bytes, m.attachment_count, m.has_html, m.verification_code, m.verification_source, m.verification_method, m.parse_status";
-
-function summary(r: MessageRow) {
-  return {
-    id: r.id,
-    mailboxId: r.mailbox_id,
-    mailboxAddress: r.mailbox_address,
-    subject: r.subject,
-    previewText: r.preview_text,
-    fromName: r.from_name,
-    fromAddress: r.from_address,
-    receivedAt: r.received_at,
-    sizeBytes: r.size_bytes,
-    attachmentCount: r.attachment_count,
-    hasHtml: r.has_html === 1,
-    parseStatus: r.parse_status,
-    verification: r.verification_code ? { code: r.verification_code, source: r.verification_source, method: r.verification_method ?? "rules" } : null,
-  };
 }
 
 const isoWithOffset = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());

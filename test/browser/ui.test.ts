@@ -339,16 +339,28 @@ describe("web page in Chromium", { timeout: 90_000 }, () => {
     expect(await row(page, DOMAIN).count()).toBe(1);
   });
 
-  it("lists a delivered message by itself, and reads it with its verification code copied", async () => {
+  it("lists a delivered message by itself, pushed by the event stream with no polling, and reads it with its verification code copied", async () => {
     await page.getByTestId("nav-mailboxes").click();
     await page.locator(`[data-testid="mailbox-row"][data-address="${mailboxAddress}"] [data-testid="mailbox-open"]`).click();
     await page.getByTestId("messages-empty").waitFor();
     mailboxId = new URL(page.url()).searchParams.get("mailbox") ?? "";
     expect(mailboxId).toMatch(/^mbx_/);
+    // The indicator says the truth: the stream is open, so nothing polls.
+    await expect.poll(() => page.getByTestId("live-status").getAttribute("data-status"), { timeout: 10_000 }).toBe("live");
+    expect(await page.getByTestId("live-status").textContent()).toContain("updates live");
+    const listCalls: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      const u = new URL(r.url());
+      if (u.pathname === "/api/messages") listCalls.push(u.search);
+    };
+    page.on("request", onRequest);
     await deliver(mailboxAddress, "Your weekly digest", { text: "Three things happened this week.\n\nThe report is attached.\n", file: ["report.txt", "quarterly numbers: 42"] }, "digest-1");
     const html = `<div style="font-family:sans-serif;max-width:480px"><h2 style="color:#3b5bdb">Welcome to Acme</h2><p>Use this code to finish signing up:</p><p style="font-size:28px;letter-spacing:4px"><b>${CODE}</b></p><p style="color:#666">It expires in 10 minutes.</p></div>`;
     await deliver(mailboxAddress, "Confirm your sign-up", { text: `Welcome to Acme!\n\nYour verification code is ${CODE}.\nIt expires in 10 minutes.\n`, html }, "welcome-1");
     await expect.poll(() => page.getByTestId("message-item").count(), { timeout: 20_000 }).toBe(2);
+    page.off("request", onRequest);
+    // Both arrived without a single list request: pushed, not polled.
+    expect(listCalls).toEqual([]);
     const item = page.getByTestId("message-item").first();
     expect(await item.textContent()).toContain("Confirm your sign-up");
     await item.click();
@@ -481,7 +493,8 @@ describe("web page in Chromium", { timeout: 90_000 }, () => {
       const p = await openPage(fresh);
       const bodies: Promise<number>[] = [];
       p.on("response", (r) => {
-        if (r.url().startsWith(base)) bodies.push(r.body().then((b) => gzipSync(b).length, () => 0));
+        // The event stream never ends (and is not part of the first load's bytes).
+        if (r.url().startsWith(base) && !(r.headers()["content-type"] ?? "").startsWith("text/event-stream")) bodies.push(r.body().then((b) => gzipSync(b).length, () => 0));
       });
       await p.goto(base + path);
       await p.getByTestId(path === "/domains" ? "catalog" : "message-item").first().waitFor();

@@ -50,6 +50,7 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 let stack: ChildProcess;
 let stateDir: string;
 let base: string;
+let simBase: string;
 let output = "";
 const secrets = {
   adminKey: `km_${randomBytes(32).toString("base64url")}`,
@@ -64,6 +65,7 @@ beforeAll(async () => {
   writeFileSync(join(stateDir, "sim", "local.json"), JSON.stringify({ ...secrets, accountId: "0123456789abcdef0123456789abcdef" }), { mode: 0o600 });
   const [port, simPort] = [await freePort(), await freePort()];
   base = `http://127.0.0.1:${port}`;
+  simBase = `http://127.0.0.1:${simPort}`;
   stack = spawn(process.execPath, [join(root, "scripts", "start.mjs"), "--port", String(port), "--sim-port", String(simPort), "--state-dir", stateDir], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
@@ -145,6 +147,74 @@ describe("npm start (scripts/start.mjs)", () => {
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).not.toMatch(/;\s*Secure/i);
   });
+});
+
+/** Runs a script of ours to its end: exit code and output. */
+function runScript(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, "scripts", script), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (b) => (out += b));
+    child.stderr!.on("data", (b) => (err += b));
+    child.once("exit", (code) => resolve({ code, out, err }));
+  });
+}
+
+describe("waiting for mail over real HTTP (wrangler dev)", () => {
+  let address = "";
+  const auth = () => ({ authorization: `Bearer ${secrets.adminKey}`, "content-type": "application/json" });
+
+  beforeAll(async () => {
+    // This stack runs with an unguessable Cloudflare token (see above): let the simulator know it.
+    const token = await fetch(`${simBase}/__sim/tokens/${encodeURIComponent(secrets.cloudflareToken)}`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        permissions: ["zone:read", "zone:edit", "zone_settings:read", "zone_settings:edit", "email_routing_rules:read", "email_routing_rules:edit"],
+        accounts: ["0123456789abcdef0123456789abcdef"],
+      }),
+    });
+    expect(token.status, await token.clone().text()).toBeLessThan(300);
+    const zone = (await (await fetch(`${simBase}/__sim/zones`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "wait-mail.dev", accountId: "0123456789abcdef0123456789abcdef", status: "active" }) })).json()) as { id: string };
+    const enabled = await fetch(`${base}/api/domains`, { method: "POST", headers: auth(), body: JSON.stringify({ mailDomain: "wait-mail.dev", zoneId: zone.id }) });
+    expect(enabled.status, await enabled.clone().text()).toBe(201);
+    const mb = await fetch(`${base}/api/mailboxes`, { method: "POST", headers: auth(), body: JSON.stringify({ mailDomain: "wait-mail.dev" }) });
+    expect(mb.status).toBe(201);
+    address = ((await mb.json()) as { address: string }).address;
+  }, 30_000);
+
+  it("npm run wait-mail prints the code of the next message and exits 0; exits 1 on timeout", async () => {
+    const waiting = runScript("wait-mail.mjs", ["--mailbox", address, "--has-code", "--timeout", "40", "--url", base], { KAISOUMAIL_API_KEY: secrets.adminKey });
+    await new Promise((r) => setTimeout(r, 1500));
+    const sent = await runScript("send-mail.mjs", ["--to", address, "--text", "Your sign-in code is 918273.", "--url", base]);
+    expect(sent.code, sent.err).toBe(0);
+    const result = await waiting;
+    expect(result.code, result.err).toBe(0);
+    expect(result.out.trim()).toBe("918273");
+    const timeout = await runScript("wait-mail.mjs", ["--mailbox", address, "--timeout", "1", "--url", base], { KAISOUMAIL_API_KEY: secrets.adminKey });
+    expect(timeout.code).toBe(1);
+    expect(timeout.err).toContain("no message");
+  }, 60_000);
+
+  it("the event stream delivers a message through wrangler dev's HTTP server", async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/messages/stream?mailbox=${encodeURIComponent(address)}`, { headers: { authorization: `Bearer ${secrets.adminKey}` }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    const sent = runScript("send-mail.mjs", ["--to", address, "--text", "Streamed code 604112.", "--url", base]);
+    let text = "";
+    const until = Date.now() + 20_000;
+    while (!text.includes("event: message") && Date.now() < until) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect((await sent).code).toBe(0);
+    expect(text).toMatch(/id: msg_[0-9a-f]{32}\nevent: message\ndata: \{.*"code":"604112"/);
+  }, 30_000);
 });
 
 describe("deploy defaults", () => {

@@ -74,6 +74,8 @@ const cases: Record<string, Case> = {
   "GET /api/mailboxes/:id": { request: (w) => ({ path: `/api/mailboxes/${w.mailboxId}` }), owned: true },
   "DELETE /api/mailboxes/:id": { request: (w) => ({ path: `/api/mailboxes/${w.mailboxId}` }), owned: true },
   "GET /api/messages": { request: () => ({ path: "/api/messages" }) },
+  "GET /api/messages/wait": { request: (w) => ({ path: `/api/messages/wait?mailbox=${w.address}&timeout=1` }), owned: true },
+  "GET /api/messages/stream": { request: (w) => ({ path: `/api/messages/stream?mailbox=${w.address}` }), owned: true },
   "GET /api/messages/:id": { request: (w) => ({ path: `/api/messages/${w.messageId}` }), owned: true },
   "GET /api/messages/:id/raw": { request: (w) => ({ path: `/api/messages/${w.messageId}/raw` }), owned: true },
   "GET /api/messages/:id/attachments/:attachmentId": {

@@ -228,7 +228,7 @@ function bodyArb(w: World): fc.Arbitrary<string | undefined> {
   );
 }
 
-const QUERY_KEYS = ["status", "scope", "address", "mailbox", "mailboxId", "mailboxStatus", "after", "since", "limit", "cursor", "__proto__", "constructor", "toString", ""];
+const QUERY_KEYS = ["status", "scope", "address", "mailbox", "mailboxId", "mailboxStatus", "after", "since", "limit", "cursor", "timeout", "hasCode", "__proto__", "constructor", "toString", ""];
 function queryArb(w: World): fc.Arbitrary<string> {
   const value = fc.oneof(
     {
@@ -246,6 +246,11 @@ function queryArb(w: World): fc.Arbitrary<string> {
         "2026-01-01T00:00:00Z",
         "2026-01-01T00:00:00+09:00",
         "1",
+        "60",
+        "61",
+        "true",
+        "false",
+        w.messageId,
         "200",
         "201",
         "1.5",
@@ -431,7 +436,14 @@ function buildRequest(def: RouteDef, c: Case): Request | null {
   }
   let url: string;
   try {
-    url = new URL(`${ORIGIN}${c.path}${c.query}`).toString();
+    const u = new URL(`${ORIGIN}${c.path}${c.query}`);
+    // A valid wait holds the request for its whole timeout (30 s by default): keep accepted cases
+    // at 1 s, and leave invalid timeouts as generated so their refusal is still fuzzed.
+    if (def.path === "/api/messages/wait") {
+      const t = u.searchParams.get("timeout");
+      if (t === null || /^\s*\d+\s*$/.test(t)) u.searchParams.set("timeout", t !== null && (Number(t) < 1 || Number(t) > 60) ? t : "1");
+    }
+    url = u.toString();
   } catch {
     return null;
   }
@@ -511,7 +523,9 @@ async function check(def: RouteDef, c: Case): Promise<void> {
   const simBefore = touchesCloudflare ? (last.sim ?? (await simState())) : "";
   last.d1 = last.sim = null;
   const res = await callWorker(request);
-  const text = await res.text();
+  // An accepted event stream never ends: check its headers, then hang up.
+  const streaming = res.headers.get("content-type")?.startsWith("text/event-stream") ?? false;
+  const text = streaming ? (await res.body?.cancel(), "") : await res.text();
   stats.cases++;
   stats.byStatus.set(res.status, (stats.byStatus.get(res.status) ?? 0) + 1);
   const perRoute = stats.byRoute.get(`${def.method} ${def.path}`) ?? new Map<number, number>();

@@ -101,6 +101,11 @@ export async function api(method: string, path: string, opts: CallOptions = {}):
       body: opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body),
     }),
   );
+  // An event stream never ends: callers of this helper only look at its status and headers.
+  if (res.headers.get("content-type")?.startsWith("text/event-stream")) {
+    await res.body?.cancel();
+    return { status: res.status, body: null, res };
+  }
   const text = await res.text();
   let body: any = text;
   try {

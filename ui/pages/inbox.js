@@ -1,15 +1,15 @@
 /**
- * Inbox: pick a mailbox (or all), watch its messages arrive (polls with `after=` for anything
- * newer than the newest one shown), and read one: verification code with Copy, text / HTML /
+ * Inbox: pick a mailbox (or all), watch its messages arrive (pushed by the event stream; polling
+ * only while the stream is down), and read one: verification code with Copy, text / HTML /
  * headers views, attachments and the raw .eml. Message HTML is untrusted: it is rendered only in
  * an iframe with an empty `sandbox` (no scripts, no same-origin) whose first element is a content
  * security policy that forbids every load except inline styles and data: images.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, apiAll } from "../api.js";
+import { LIVE_LABEL, useMailStream } from "../live.js";
 import { html, Badge, Confirm, CopyButton, ErrorBox, Link, PageHead, Time, bytes, navigate, useLoad, useNow, when } from "../ui.js";
 
-const POLL_MS = 3000;
 export const HTML_CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`;
 
 const go = (mailbox, message) => {
@@ -22,41 +22,56 @@ const go = (mailbox, message) => {
 const sender = (m) => (m.fromName ? `${m.fromName} <${m.fromAddress ?? "?"}>` : m.fromAddress ?? "(unknown sender)");
 const people = (list) => (list ?? []).map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(", ");
 
-/** Messages of one mailbox (or all), kept current by polling for newer ones. */
-function useMessages(mailboxId) {
+/**
+ * Messages of one mailbox (or all), kept current by the event stream (./live.js); polling for
+ * anything newer than the newest one shown is only the fallback while the stream is down.
+ */
+function useMessages(mailboxId, user) {
   const [s, set] = useState({ items: null, next: null, error: null });
   const ref = useRef(s);
   ref.current = s;
   const query = (extra) => ({ ...(mailboxId ? { mailboxId } : {}), limit: 50, ...extra });
-  useEffect(() => {
-    let live = true;
-    set({ items: null, next: null, error: null });
-    const first = () =>
-      api("/messages", { query: query() }).then(
-        (r) => live && set({ items: r.messages, next: r.nextCursor, error: null }),
-        (error) => live && set((p) => ({ ...p, error })),
-      );
-    first();
-    const t = setInterval(async () => {
-      const cur = ref.current;
-      if (document.hidden) return;
-      if (!cur.items) return first();
-      const newest = cur.items[0]?.receivedAt;
-      if (!newest) return first();
-      try {
-        // `after` is a strict lower bound: ask from 1 ms earlier so a message received in the same
-        // millisecond as the newest one is not missed, and drop the ones already shown.
-        const r = await api("/messages", { query: query({ after: new Date(Date.parse(newest) - 1).toISOString() }) });
-        if (!live) return;
-        const known = new Set(ref.current.items.map((m) => m.id));
-        const fresh = r.messages.filter((m) => !known.has(m.id));
-        set((p) => ({ ...p, error: null, items: fresh.length ? [...fresh, ...p.items] : p.items }));
-      } catch (error) {
-        if (live) set((p) => ({ ...p, error }));
-      }
-    }, POLL_MS);
-    return () => ((live = false), clearInterval(t));
-  }, [mailboxId]);
+  /** Adds messages not shown yet, newest first. */
+  const merge = (fresh) =>
+    set((p) => {
+      const known = new Set((p.items ?? []).map((m) => m.id));
+      const add = fresh.filter((m) => !known.has(m.id));
+      return add.length ? { ...p, error: null, items: [...add, ...(p.items ?? [])].sort((a, b) => (a.receivedAt < b.receivedAt ? 1 : a.receivedAt > b.receivedAt ? -1 : 0)) } : p;
+    });
+  const first = () =>
+    api("/messages", { query: query() }).then(
+      (r) => (ref.current.items ? merge(r.messages) : set({ items: r.messages, next: r.nextCursor, error: null })),
+      (error) => set((p) => ({ ...p, error })),
+    );
+  const poll = async () => {
+    const cur = ref.current;
+    const newest = cur.items?.[0]?.receivedAt;
+    if (!newest) return first();
+    try {
+      // `after` is a strict lower bound: ask from 1 ms earlier so a message received in the same
+      // millisecond as the newest one is not missed; merge drops the ones already shown.
+      const r = await api("/messages", { query: query({ after: new Date(Date.parse(newest) - 1).toISOString() }) });
+      merge(r.messages);
+    } catch (error) {
+      set((p) => ({ ...p, error }));
+    }
+  };
+  useEffect(() => set({ items: null, next: null, error: null }), [mailboxId]);
+  // An admin's all-mailbox view spans other users' mailboxes, which no one stream covers: it polls.
+  const stream = Boolean(mailboxId) || user?.role !== "admin";
+  const status = useMailStream(
+    {
+      query: mailboxId ? { mailboxId } : {},
+      stream,
+      // The list is (re)loaded once the stream is open, so nothing committed in between is missed.
+      onOpen: first,
+      onMessage: (m) => (!mailboxId || m.mailboxId === mailboxId) && merge([m]),
+      poll,
+    },
+    [mailboxId, stream],
+  );
+  // Show the list at once; the stream's open merges anything that arrived before it connected.
+  useEffect(() => void first(), [mailboxId]);
   const more = async () => {
     try {
       const r = await api("/messages", { query: query({ cursor: s.next }) });
@@ -66,7 +81,7 @@ function useMessages(mailboxId) {
     }
   };
   const remove = (id) => set((p) => ({ ...p, items: p.items.filter((m) => m.id !== id) }));
-  return { ...s, more, remove };
+  return { ...s, status, more, remove };
 }
 
 function Reader({ id, onDeleted }) {
@@ -128,11 +143,11 @@ function Reader({ id, onDeleted }) {
   </article>`;
 }
 
-export default function InboxPage({ query }) {
+export default function InboxPage({ user, query }) {
   const mailboxId = query.get("mailbox") ?? "";
   const messageId = query.get("message");
   const boxes = useLoad(() => apiAll("/mailboxes", "mailboxes", { status: ["active", "expired"] }), []);
-  const list = useMessages(mailboxId);
+  const list = useMessages(mailboxId, user);
   const now = useNow(15000);
   const readerRef = useRef();
   const open = (id) => {
@@ -153,7 +168,7 @@ export default function InboxPage({ query }) {
     ${boxes.data && !mbs.length && html`<p class="alert" role="status">No mailboxes yet. <${Link} href="/mailboxes">Create one</${Link}> and send mail to it.</p>`}
     <div class="inbox">
       <section class="card" aria-labelledby="list-h">
-        <div class="card-head"><h2 id="list-h">Messages</h2><span class="small" aria-live="polite">${list.items ? `${list.items.length}${list.next ? "+" : ""} · updates live` : ""}</span></div>
+        <div class="card-head"><h2 id="list-h">Messages</h2><span class="small" aria-live="polite" data-testid="live-status" data-status=${list.status}>${list.items ? `${list.items.length}${list.next ? "+" : ""} · ` : ""}${LIVE_LABEL[list.status]}</span></div>
         <${ErrorBox} error=${list.error} testid="messages-error" />
         ${!list.items && !list.error && html`<p class="muted">Loading…</p>`}
         ${list.items?.length === 0 && html`<p class="muted" data-testid="messages-empty">No messages yet. New mail appears here by itself.</p>`}
