@@ -75,7 +75,8 @@ const CP1252: Record<number, string> = {
 
 const ENTITY_RE = /&(?:#(\d{1,8})|#[xX]([0-9a-fA-F]{1,7})|([A-Za-z][A-Za-z0-9]{1,31}))(;?)/g;
 
-function decodeEntities(s: string): string {
+/** Decodes HTML character references (named, decimal, hex; Windows-1252 numbers as browsers do). */
+export function decodeEntities(s: string): string {
   if (s.indexOf("&") === -1) return s;
   return s.replace(ENTITY_RE, (whole, dec?: string, hex?: string, name?: string, semi?: string) => {
     if (name !== undefined) {

@@ -239,8 +239,8 @@ async function insertRows(
       .prepare(
         `INSERT INTO messages (id, user_id, mailbox_id, mailbox_address, envelope_from, envelope_to, from_name, from_address, subject, preview_text,
           message_id_header, dedupe_key, date_header, received_at, size_bytes, attachment_count, has_html, verification_code, verification_source,
-          verification_method, parse_status, parse_error, raw_r2_key, parsed_r2_key, seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
+          verification_method, parse_status, parse_error, raw_r2_key, parsed_r2_key, verification_link, verification_confidence, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26,
           (SELECT value FROM counters WHERE name = 'message_seq'))`,
       )
       .bind(
@@ -268,6 +268,8 @@ async function insertRows(
         p.parseError,
         m.rawKey,
         m.parsedKey,
+        p.verification?.link ?? null,
+        p.verification?.confidence ?? null,
       ),
     db.prepare("UPDATE mailboxes SET last_received_at = ?2 WHERE id = ?1").bind(m.mailbox.id, m.receivedAt),
   ];

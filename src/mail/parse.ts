@@ -1,10 +1,10 @@
 /**
- * Parse + verification-code path for one raw message. Pure (postal-mime and our own code only), so
+ * Parse + verification (code and link) path for one raw message. Pure (postal-mime and our own code only), so
  * the benchmark times exactly this function in Node with `process.cpuUsage`.
  */
 import PostalMime, { type Address, type Email } from "postal-mime";
 import { htmlToText } from "./html-to-text";
-import { extractVerificationCode, type Verification } from "./verification";
+import { extractVerification, type Verification } from "./verification";
 
 export const PREVIEW_LENGTH = 140;
 /**
@@ -135,7 +135,7 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   const subject = clean(email.subject?.trim(), 998) || "(no subject)";
   let verification: Verification | null = null;
   try {
-    verification = extractVerificationCode({ subject: email.subject ?? "", text, html });
+    verification = extractVerification({ subject: email.subject ?? "", text, html });
   } catch {
     verification = null; // extraction is best effort; the message is stored regardless
   }

@@ -1,15 +1,22 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { htmlToText } from "../../src/mail/html-to-text";
-import { extractVerificationCode } from "../../src/mail/verification";
+import { parseMessage } from "../../src/mail/parse";
+import { extractVerification, extractVerificationCode } from "../../src/mail/verification";
+import { normalise } from "../../src/mail/verification/candidates";
+import * as K from "../../src/mail/verification/keywords";
+import { collect, scan } from "../../src/mail/verification/score";
 import { corpus, type CorpusEntry } from "../fixtures/verification-corpus";
 
-function expectedResult(entry: CorpusEntry) {
-  if (entry.expected === null) return null;
-  return { code: entry.expected, source: entry.expectedSource ?? "body", method: "rules" };
+function run(entry: CorpusEntry) {
+  return extractVerification({ subject: entry.subject, text: entry.text, html: entry.html });
 }
 
-function run(entry: CorpusEntry) {
-  return extractVerificationCode({ subject: entry.subject, text: entry.text, html: entry.html });
+/** The old corpus records "body" for text and HTML alike; the source now says which part. */
+function expectSource(entry: CorpusEntry, source: string | undefined) {
+  if (entry.expectedSource === "subject") expect(source).toBe("subject");
+  else expect(["text", "html"]).toContain(source);
 }
 
 describe("verification corpus", () => {
@@ -27,7 +34,12 @@ describe("verification corpus", () => {
   });
 
   test.each(corpus.map((e) => [e.id, e] as const))("%s", (_id, entry) => {
-    expect(run(entry)).toEqual(expectedResult(entry));
+    const r = run(entry);
+    expect(r?.code ?? null).toBe(entry.expected);
+    if (entry.expected !== null) {
+      expect(r?.method).toBe("rules");
+      expectSource(entry, r?.source);
+    }
   });
 
   test("precision and recall", () => {
@@ -38,7 +50,7 @@ describe("verification corpus", () => {
     for (const entry of corpus) {
       const r = run(entry);
       if (entry.expected !== null) withCode++;
-      if (r) {
+      if (r?.code) {
         returned++;
         if (r.code === entry.expected) correct++;
       }
@@ -50,18 +62,111 @@ describe("verification corpus", () => {
       `verification corpus: ${corpus.length} messages, precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}` +
         ` (${returned} returned, ${correct} correct, ${withCode} with a code; ${(ms / corpus.length).toFixed(3)} ms/message)`,
     );
-    expect(precision).toBeGreaterThanOrEqual(0.97);
-    expect(recall).toBeGreaterThanOrEqual(0.95);
+    expect(precision).toBe(1);
+    expect(recall).toBeGreaterThanOrEqual(0.99);
   });
 });
 
-describe("extractVerificationCode rules", () => {
-  const body = (text: string, subject = "Sign-in attempt") => extractVerificationCode({ subject, text });
+/**
+ * The blind corpus (test/fixtures/verification-blind, see its README): 536 .eml files written by
+ * someone who never saw the extractor, each parsed exactly as ingest does (`parseMessage`).
+ * Codes are compared with spaces and dashes removed, as the corpus records them; links as the
+ * entity-decoded href. Precision = correct returned / returned; recall = correct returned /
+ * messages with a code (or link). The extractor is tuned on the "train" half only: the "held"
+ * figures are printed, never asserted.
+ */
+const BLIND_DIR = join(__dirname, "../fixtures/verification-blind");
+
+/**
+ * The extractor's blind figures before any tuning on this corpus (the rules of the 151-message
+ * corpus only, no link extraction: nothing returned, so link precision is undefined).
+ */
+const BLIND_BEFORE = {
+  train: { codePrecision: 1.0, codeRecall: 0.637, linkPrecision: null, linkRecall: 0.0 },
+  held: { codePrecision: 1.0, codeRecall: 0.699, linkPrecision: null, linkRecall: 0.0 },
+} as const;
+
+interface BlindExpected {
+  code: string | null;
+  link: string | null;
+  lang: string;
+  split: "train" | "held";
+  note: string;
+}
+
+const normaliseCode = (c: string | null | undefined) => (c == null ? null : c.replace(/[\s-]+/g, ""));
+
+describe("blind verification corpus", () => {
+  const expected = JSON.parse(readFileSync(join(BLIND_DIR, "expected.json"), "utf8")) as Record<string, BlindExpected>;
+
+  test("every message file has an expected answer", () => {
+    const files = readdirSync(join(BLIND_DIR, "messages")).filter((f) => f.endsWith(".eml"));
+    expect(files.length).toBe(536);
+    expect(new Set(files)).toEqual(new Set(Object.keys(expected)));
+  });
+
+  test("precision and recall, train and held", async () => {
+    const tally = () => ({ codeReturned: 0, codeCorrect: 0, codeExpected: 0, linkReturned: 0, linkCorrect: 0, linkExpected: 0 });
+    const splits = { train: tally(), held: tally() };
+    for (const [file, e] of Object.entries(expected)) {
+      const parsed = await parseMessage(new Uint8Array(readFileSync(join(BLIND_DIR, "messages", file))));
+      const v = parsed.verification as { code?: string | null; link?: string | null } | null;
+      const code = normaliseCode(v?.code);
+      const link = v?.link ?? null;
+      const t = splits[e.split];
+      if (e.code) t.codeExpected++;
+      if (code) {
+        t.codeReturned++;
+        if (code === e.code) t.codeCorrect++;
+      }
+      if (e.link) t.linkExpected++;
+      if (link) {
+        t.linkReturned++;
+        if (link === e.link) t.linkCorrect++;
+      }
+    }
+    const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
+    const fmt = (x: number | null) => (x === null ? "  n/a" : x.toFixed(3));
+    const figures = {} as Record<"train" | "held", { codePrecision: number | null; codeRecall: number | null; linkPrecision: number | null; linkRecall: number | null }>;
+    for (const split of ["train", "held"] as const) {
+      const t = splits[split];
+      const f = (figures[split] = {
+        codePrecision: ratio(t.codeCorrect, t.codeReturned),
+        codeRecall: ratio(t.codeCorrect, t.codeExpected),
+        linkPrecision: ratio(t.linkCorrect, t.linkReturned),
+        linkRecall: ratio(t.linkCorrect, t.linkExpected),
+      });
+      const before = BLIND_BEFORE[split];
+      const counts = {
+        codePrecision: `${t.codeCorrect}/${t.codeReturned}`,
+        codeRecall: `${t.codeCorrect}/${t.codeExpected}`,
+        linkPrecision: `${t.linkCorrect}/${t.linkReturned}`,
+        linkRecall: `${t.linkCorrect}/${t.linkExpected}`,
+      };
+      for (const k of ["codePrecision", "codeRecall", "linkPrecision", "linkRecall"] as const) {
+        console.log(`blind ${split} ${k.padEnd(13)} ${fmt(f[k])} (${counts[k]}; before ${fmt(before[k])})`);
+      }
+    }
+    // Generous floors on the train half only, to catch regressions (held is never asserted; the
+    // extractor was tuned on train, where it scores 1.000 on all four).
+    expect(figures.train.codePrecision).toBeGreaterThanOrEqual(0.98);
+    expect(figures.train.codeRecall).toBeGreaterThanOrEqual(0.95);
+    expect(figures.train.linkPrecision).toBeGreaterThanOrEqual(0.95);
+    expect(figures.train.linkRecall).toBeGreaterThanOrEqual(0.9);
+  }, 120_000);
+});
+
+describe("extractVerification rules", () => {
+  const body = (text: string, subject = "Sign-in attempt") => extractVerification({ subject, text });
+
+  test("the former name still works", () => {
+    expect(extractVerificationCode).toBe(extractVerification);
+  });
 
   test("returns null for empty or missing input", () => {
-    expect(extractVerificationCode({})).toBeNull();
-    expect(extractVerificationCode({ subject: null, text: null, html: null })).toBeNull();
-    expect(extractVerificationCode({ subject: "", text: "   ", html: "" })).toBeNull();
+    expect(extractVerification({})).toBeNull();
+    expect(extractVerification({ subject: null, text: null, html: null })).toBeNull();
+    expect(extractVerification({ subject: "", text: "   ", html: "" })).toBeNull();
   });
 
   test("grouped codes are returned without the separator, casing kept", () => {
@@ -108,19 +213,141 @@ describe("extractVerificationCode rules", () => {
 
   test("the same code in subject and body is reported from the subject", () => {
     expect(
-      extractVerificationCode({ subject: "482910 is your Acme code", text: "Your verification code is 482910." }),
-    ).toEqual({ code: "482910", source: "subject", method: "rules" });
+      extractVerification({ subject: "482910 is your Acme code", text: "Your verification code is 482910." }),
+    ).toMatchObject({ code: "482910", link: null, source: "subject", method: "rules" });
   });
 
   test("HTML is used when the text part has no code", () => {
     expect(
-      extractVerificationCode({
+      extractVerification({
         subject: "Sign in",
         text: "Open this message in an HTML mail client.",
         html: "<p>Your login code is</p><p><b>730415</b></p>",
       }),
-    ).toEqual({ code: "730415", source: "body", method: "rules" });
+    ).toMatchObject({ code: "730415", link: null, source: "html", method: "rules" });
   });
+
+  test("confidence is 0..1 with two decimals, higher for a clearer code", () => {
+    const clear = body("Your verification code is 482910. It expires in 10 minutes.")!;
+    const weaker = body("Your login code\n\nabc123")!;
+    for (const r of [clear, weaker]) {
+      expect(r.confidence).toBeGreaterThanOrEqual(0.5);
+      expect(r.confidence).toBeLessThanOrEqual(1);
+      expect(Math.round(r.confidence * 100) / 100).toBe(r.confidence);
+    }
+    expect(clear.confidence).toBeGreaterThan(weaker.confidence);
+  });
+
+  test("languages beyond the first twelve", () => {
+    expect(body("Kode OTP untuk transaksi Rp 2.873.000 adalah 511707. Berlaku 3 menit.")?.code).toBe("511707");
+    expect(body("Mã xác thực (OTP) của bạn là 941344.")?.code).toBe("941344");
+    expect(body("Twój kod weryfikacyjny do logowania to:\n077-038")?.code).toBe("077038");
+    expect(body("رمز الدخول إلى تطبيق توصيل: 6350\nلا تشارك الرمز مع أحد.")?.code).toBe("6350");
+    expect(body("รหัส OTP ของคุณคือ 303729 (รหัสอ้างอิง: EUBQ) ใช้ได้ภายใน 5 นาที")?.code).toBe("303729");
+    expect(body("Giriş için tek kullanımlık şifreniz: 686666\nPNR AYQ4G4")?.code).toBe("686666");
+    expect(body("ecco il tuo codice di accesso: 942642")?.code).toBe("942642");
+    expect(body("Aapka login OTP hai 3395. Isse kisi ke saath share na karein.")?.code).toBe("3395");
+  });
+
+  test("distractors around a code: card endings, masked ids, amounts, references, footers", () => {
+    expect(body("Your One Time Password (OTP) for $2,273.67 using your card ending in 8410 is:\n\n630889")?.code).toBe("630889");
+    expect(body("OTP for e-KYC of your number XXXX XXXX 2229 is 208560. (Ref: 202571171170)")?.code).toBe("208560");
+    expect(body("Temporary PIN: 18-86-25\nAccount 864-050-352")?.code).toBe("188625");
+    expect(body("Ihre TAN für die Überweisung von 3.033,06 € lautet:\n\n813302\n\nAuftrags-ID: 53SZ85195589")?.code).toBe("813302");
+    expect(body("OTP=651870 (Ref.BEMNGF) 76,385.00")?.code).toBe("651870");
+    expect(body("Your verification code:\nD M 9 U N F")?.code).toBe("DM9UNF");
+    expect(body("Welcome!\n\n--\nAcme, Bengaluru 560103\nYour code support line 1800 202 6161")).toBeNull();
+  });
+
+  test("a backup-code list, a coupon and a meeting passcode are not returned", () => {
+    expect(body("Here are your backup codes:\n4821-9305\n1742-8830\n5521-0934")).toBeNull();
+    expect(body("Use code SAVE20 at checkout for 20% off", "Spring sale")).toBeNull();
+    expect(extractVerification({ subject: "Zoom meeting invitation", text: "Join Zoom Meeting\nMeeting ID: 843 2211 9080\nPasscode: 482913" })).toBeNull();
+  });
+});
+
+describe("verification links", () => {
+  const page = (inner: string) => `<html><head><style>.b{padding:1px}</style></head><body>${inner}</body></html>`;
+  const footer =
+    `<p><a href="https://acme.example/help">Help Center</a> | <a href="https://acme.example/privacy">Privacy Policy</a> | ` +
+    `<a href="https://acme.example/unsubscribe?u=8230a1ba99c2">Unsubscribe</a> | <a href="https://acme.example/view/8230a1ba99c2">View in browser</a></p>` +
+    `<p><a href="https://twitter.com/acme"><img src="https://acme.example/x.png" alt="x"></a>` +
+    `<a href="https://acme.example/"><img src="https://acme.example/logo.png" alt="Acme"></a></p>` +
+    `<img src="https://em.acme.example/o/Oxm2w91LzhEUM1FG0Wov61.gif" width="1" height="1">`;
+  const link = (html: string, text?: string, subject = "Confirm your email") => extractVerification({ subject, html, text })?.link ?? null;
+
+  test("the primary confirm button, entity-decoded", () => {
+    const href = "https://acme.example/verify-email?token=kfMFA34TPVdX6zssh&amp;uid=6273349";
+    expect(
+      link(page(`<p>Thanks for signing up. Please confirm your address.</p><a href="${href}" style="padding:14px 32px;background:#4f46e5">Confirm email address</a>${footer}`)),
+    ).toBe("https://acme.example/verify-email?token=kfMFA34TPVdX6zssh&uid=6273349");
+  });
+
+  test("a click-tracking redirect is returned as it is", () => {
+    const href = "https://url3171.em.acme.example/ls/click?upn=z_p0FeQQH67g_HniJ1KC0LcllxuFH-5T7wtBgAjVu9MC5Lk8Nsol3xHohg";
+    expect(link(page(`<p>Reset your password with the button below.</p><a href="${href}" class="button">Reset password</a>${footer}`), undefined, "Reset your password")).toBe(href);
+  });
+
+  test("a bare URL in the text part, labelled on the line above", () => {
+    const url = "https://pocketledger.app/password/reset/kixSy_xte6dqSpCZDFidNl/AX_nh9Ty2CTvptTL/";
+    const text = `Someone asked to reset your password.\n\nChoose a new password\n${url}\n\nIf you need a new link, go to https://www.pocketledger.app/forgot-password\n\nUnsubscribe: https://pocketledger.app/unsubscribe?u=4b1c8e2f7a`;
+    expect(link("", text, "Reset your password")).toBe(url);
+  });
+
+  test("unsubscribe, help, privacy, view-in-browser, social, logo and pixel links are never returned", () => {
+    expect(link(page(`<p>Our spring collection is here.</p>${footer}`), undefined, "New arrivals")).toBeNull();
+    expect(link(page(`<p>Click the link below to unsubscribe.</p><a href="https://acme.example/unsubscribe?u=8230a1ba99c2&t=long-token-abcdefghijkl">Unsubscribe now</a>`))).toBeNull();
+  });
+
+  test("'not you?' and activity links in a security alert are not the primary action", () => {
+    const html = page(
+      `<p>New sign-in to your account from Chrome on Windows.</p>` +
+        `<a href="https://myaccount.acme.example/notifications?rfn=160&amp;eid=6002425084964835090" style="padding:8px">Check activity</a>` +
+        `<p>If this wasn't you, <a href="https://acme.example/secure?t=ytlyruQqFkJfy5E3zyORZhSJumof">secure your account</a>.</p>${footer}`,
+    );
+    expect(link(html, undefined, "New sign-in to your account")).toBeNull();
+    expect(
+      link("", "If you didn't try to sign in, reset your password: https://dashboard.acme.example/reset?t=8f2a9c1e77d04b", "Your verification code"),
+    ).toBeNull();
+  });
+
+  test("a code and a link in one message are both returned", () => {
+    const r = extractVerification({
+      subject: "Verify your email",
+      text: "Confirm your email address:\nhttps://acme.example/confirm?token=cgu0ZQZslB2HbkA4YM8j\n\nSigned up in the app? Enter this code: 268865",
+    });
+    expect(r).toMatchObject({ code: "268865", link: "https://acme.example/confirm?token=cgu0ZQZslB2HbkA4YM8j", source: "text" });
+  });
+});
+
+describe("keyword matchers", () => {
+  test("the fast form (lower-cased text, no look-behind) finds exactly what the slow form finds", async () => {
+    const dir = join(BLIND_DIR, "messages");
+    const matchers = { STRONG: K.STRONG, POSSESSIVE: K.POSSESSIVE, MEDIUM: K.MEDIUM, GENERIC: K.GENERIC, VERBS: K.VERBS, REFERENCES: K.REFERENCES, LISTS: K.LISTS, FORWARD: K.FORWARD, PROMO: K.PROMO, CONTEXT: K.CONTEXT };
+    const texts = corpus.map((e) => normalise(`${e.subject}\n${e.text ?? htmlToText(e.html ?? "")}`, 65536));
+    for (const f of readdirSync(dir).filter((x) => x.endsWith(".eml")).slice(0, 200)) {
+      const p = await parseMessage(new Uint8Array(readFileSync(join(dir, f))));
+      texts.push(normalise(`${p.subject}\n${p.text ?? htmlToText(p.html ?? "")}`, 65536));
+    }
+    texts.push("ISTANBUL giriş kodu: 4821 · ŞIFRE · Straße · ΚΩΔΙΚΟΣ · код ПОДТВЕРЖДЕНИЯ · 認証コード");
+    for (const text of texts) {
+      const lower = K.lowerForMatching(text);
+      expect(lower).not.toBeNull();
+      for (const [name, m] of Object.entries(matchers)) {
+        const slow: string[] = [];
+        const fast: string[] = [];
+        collect(m.slow, text, (s, e) => slow.push(`${s}-${e}`));
+        scan(m, text, lower, (s, e) => fast.push(`${s}-${e}`));
+        expect(fast, `${name} in ${text.slice(0, 60)}`).toEqual(slow);
+      }
+    }
+    // One deliberate difference: the fast form reads the Turkish capital İ as i ("ŞİFRE" is
+    // "şifre"), which the case-insensitive regex does not.
+    const tr = "Tek kullanımlık ŞİFRENİZ: 686666";
+    const found: string[] = [];
+    scan(K.GENERIC, tr, K.lowerForMatching(tr), (_s, _e, w) => found.push(w));
+    expect(found).toEqual(["ŞİFRENİZ"]);
+  }, 60_000);
 });
 
 describe("htmlToText", () => {

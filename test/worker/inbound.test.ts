@@ -64,13 +64,36 @@ describe("email handler", () => {
       fromName: "Acme Accounts",
       fromAddress: "no-reply@acme.example",
       parseStatus: "parsed",
-      verification: { code: "482913", source: "body", method: "rules" },
+      verification: { code: "482913", link: null, source: "text", method: "rules" },
       envelopeTo: address,
       dateHeader: "2026-11-25T10:00:00.000Z",
     });
     expect(m.text).toContain("482913");
     expect(m.previewText).toBe("Your verification code is 482913. It expires in 10 minutes.");
     expect(m.recipients.to).toEqual([{ name: null, address: address.toUpperCase().toLowerCase() }]);
+  });
+
+  it("stores the verification link and confidence; a link-only message has verification with code null", async () => {
+    const url = "https://accounts.acme.example/verify-email?token=Zq8xLmN3pR5tV7wY9aB1cD3e&amp;uid=58291";
+    const html =
+      `<p>Welcome to Acme! Please confirm your email address to finish signing up.</p>` +
+      `<p><a href="${url}" style="padding:12px 24px;background:#4f46e5;color:#fff">Confirm email address</a></p>` +
+      `<p><a href="https://acme.example/help">Help</a> · <a href="https://acme.example/unsubscribe?u=1">Unsubscribe</a></p>`;
+    const raw = new TextEncoder().encode(
+      `From: Acme <no-reply@acme.example>\r\nTo: ${address}\r\nSubject: Confirm your email\r\nMessage-ID: <link-only-${crypto.randomUUID()}@acme.example>\r\n` +
+        `Date: Wed, 25 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${html}\r\n`,
+    );
+    const { result } = await deliver(raw);
+    const id = (result as { messageId: string }).messageId;
+    const link = "https://accounts.acme.example/verify-email?token=Zq8xLmN3pR5tV7wY9aB1cD3e&uid=58291";
+    const row = await env.DB.prepare("SELECT verification_code, verification_link, verification_confidence FROM messages WHERE id = ?").bind(id).first();
+    expect(row).toMatchObject({ verification_code: null, verification_link: link });
+    expect(row!.verification_confidence).toBeGreaterThanOrEqual(0.5);
+    const m = await detail(id);
+    expect(m.verification).toMatchObject({ code: null, link, source: "html", method: "rules" });
+    expect(m.verification.confidence).toBe(Math.round(m.verification.confidence * 100) / 100);
+    const list = await api("GET", `/api/messages?mailboxId=${mailboxId}`, { key: member.key });
+    expect(list.body.messages.find((x: { id: string }) => x.id === id).verification).toEqual(m.verification);
   });
 
   it("parses multipart/alternative with quoted-printable and base64 parts", async () => {
