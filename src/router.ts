@@ -73,7 +73,7 @@ function requestIdOf(request: Request): string {
 export async function handleFetch(request: Request, env: Env, exec: ExecutionContext): Promise<Response> {
   const url = new URL(request.url);
   const requestId = requestIdOf(request);
-  const isApi = url.pathname === "/api" || url.pathname.startsWith("/api/");
+  const isApi = url.pathname === "/api" || url.pathname.startsWith("/api/") || url.pathname === "/mcp";
   let config: Config | null = null;
   let response: Response;
   try {

@@ -1,25 +1,9 @@
 import type { DomainContext, MachineState } from "./machine";
 
-export interface DomainDTO {
-  id: string;
-  mailDomain: string;
-  rootDomain: string;
-  zoneId: string | null;
-  bindingSource: "catalog" | "project_bind";
-  status: "pending" | "provisioning_error" | "active" | "disabled" | "deleted";
-  catchAllEnabled: boolean;
-  nameServers: string[];
-  cloudflareStatus: string | null;
-  lastProvisionError: string | null;
-  lastProvisionErrorCode: string | null;
-  lastProvisionErrorHint: string | null;
-  nextRetryAt: string | null;
-  retryCount: number;
-  createdAt: string;
-  updatedAt: string;
-  lastProvisionedAt: string | null;
-  disabledAt: string | null;
-}
+import type { DomainDTO } from "../api/dto";
+
+/** The response shape is defined once, as a zod schema, in src/api/dto.ts. */
+export type { DomainDTO };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

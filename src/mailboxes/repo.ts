@@ -1,3 +1,4 @@
+import type { MailboxDTO } from "../api/dto";
 import type { AuthContext } from "../auth/authenticate";
 
 export type MailboxStatus = "active" | "expired" | "destroying" | "destroyed";
@@ -22,22 +23,8 @@ export interface MailboxRow {
   cleanup_last_error: string | null;
 }
 
-export interface MailboxDTO {
-  id: string;
-  userId: string;
-  localPart: string;
-  subdomain: string;
-  mailDomain: string;
-  rootDomain: string;
-  address: string;
-  source: "registered" | "catch_all";
-  status: MailboxStatus;
-  createdAt: string;
-  lastReceivedAt: string | null;
-  expiresAt: string | null;
-  destroyedAt: string | null;
-  routingRuleId: string | null;
-}
+/** The response shape is defined once, as a zod schema, in src/api/dto.ts. */
+export type { MailboxDTO };
 
 /** An `active` mailbox whose time has passed reads as `expired` before the cron writes it. */
 export function effectiveStatus(row: Pick<MailboxRow, "status" | "expires_at">, now = new Date().toISOString()): MailboxStatus {

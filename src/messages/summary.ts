@@ -1,3 +1,5 @@
+import type { MessageSummaryDTO } from "../api/dto";
+
 /**
  * A message as stored in D1 and its summary as the API shows it (lists, wait, event stream). One
  * definition, so every way a caller learns about a message shows the same fields.
@@ -22,6 +24,8 @@ export interface MessageRow {
   verification_code: string | null;
   verification_source: string | null;
   verification_method: string | null;
+  verification_link?: string | null;
+  verification_confidence?: number | null;
   parse_status: string;
   parse_error: string | null;
   raw_r2_key: string;
@@ -32,11 +36,12 @@ export interface MessageRow {
 
 /** The columns `summary` reads, for `SELECT ${SUMMARY_COLUMNS} FROM messages m …`. */
 export const SUMMARY_COLUMNS =
-  "m.id, m.user_id, m.mailbox_id, m.mailbox_address, m.from_name, m.from_address, m.subject, m.preview_text, m.received_at, m.size_bytes, m.attachment_count, m.has_html, m.verification_code, m.verification_source, m.verification_method, m.parse_status";
+  "m.id, m.user_id, m.mailbox_id, m.mailbox_address, m.from_name, m.from_address, m.subject, m.preview_text, m.received_at, m.size_bytes, m.attachment_count, m.has_html, m.verification_code, m.verification_source, m.verification_method, m.verification_link, m.verification_confidence, m.parse_status";
 
-export type MessageSummary = ReturnType<typeof summary>;
+/** The response shape is defined once, as a zod schema, in src/api/dto.ts. */
+export type MessageSummary = MessageSummaryDTO;
 
-export function summary(r: Pick<MessageRow, "id" | "mailbox_id" | "mailbox_address" | "subject" | "preview_text" | "from_name" | "from_address" | "received_at" | "size_bytes" | "attachment_count" | "has_html" | "parse_status" | "verification_code" | "verification_source" | "verification_method">) {
+export function summary(r: Pick<MessageRow, "id" | "mailbox_id" | "mailbox_address" | "subject" | "preview_text" | "from_name" | "from_address" | "received_at" | "size_bytes" | "attachment_count" | "has_html" | "parse_status" | "verification_code" | "verification_source" | "verification_method" | "verification_link" | "verification_confidence">): MessageSummaryDTO {
   return {
     id: r.id,
     mailboxId: r.mailbox_id,
@@ -50,6 +55,17 @@ export function summary(r: Pick<MessageRow, "id" | "mailbox_id" | "mailbox_addre
     attachmentCount: r.attachment_count,
     hasHtml: r.has_html === 1,
     parseStatus: r.parse_status,
-    verification: r.verification_code ? { code: r.verification_code, source: r.verification_source, method: r.verification_method ?? "rules" } : null,
+    // Present when a code or a link was found (the code is null for a link-only message).
+    verification:
+      r.verification_code || r.verification_link
+        ? {
+            code: r.verification_code ?? null,
+            link: r.verification_link ?? null,
+            source: r.verification_source,
+            method: r.verification_method ?? "rules",
+            // (absent for messages stored before migration 0006, which recorded none)
+            confidence: r.verification_confidence ?? undefined,
+          }
+        : null,
   };
 }

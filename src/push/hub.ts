@@ -86,7 +86,7 @@ export class MailHub extends DurableObject<Env> {
 
   /**
    * Long poll: the first message of `mailboxId` committed after `cursor` (with a verification code
-   * when `hasCode`), or null after `timeoutMs`. The waiter is registered before the first read, so
+   * or link when `hasCode`), or null after `timeoutMs`. The waiter is registered before the first read, so
    * a message committed meanwhile cannot slip between the read and the registration.
    */
   async wait(ownerId: string, mailboxId: string, cursor: number, hasCode: boolean, timeoutMs: number): Promise<MessageSummary | null> {
@@ -212,7 +212,7 @@ export class MailHub extends DurableObject<Env> {
         }
         for (const w of this.waiters) {
           if (row.seq <= w.cursor) continue;
-          if (w.mailboxId === row.mailbox_id && (!w.hasCode || row.verification_code)) w.resolve(event.message);
+          if (w.mailboxId === row.mailbox_id && (!w.hasCode || row.verification_code || row.verification_link)) w.resolve(event.message);
           else w.cursor = row.seq; // never a match: not read again for this waiter
         }
       }

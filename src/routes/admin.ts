@@ -1,3 +1,4 @@
+import { SetupReport } from "../api/dto";
 import { cloudflareClient } from "../cloudflare/client";
 import { CloudflareApiError } from "../cloudflare/errors";
 import type { CfZone } from "../cloudflare/types";
@@ -44,6 +45,7 @@ export const adminRoutes = [
     path: "/api/admin/setup",
     access: "admin",
     scope: "admin",
+    doc: { summary: "Setup doctor: every configuration requirement, checked live against Cloudflare where it can be", responses: { 200: SetupReport } },
     handler: async (_req, c) => {
       const cfg = c.config;
       const checks: SetupCheck[] = [];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ApiKeyRecord, NewApiKey, PublicUser } from "../api/dto";
 import { authRequired, ensureBootstrapAdmin, sessionTimes } from "../auth/authenticate";
 import { checkNewKeyScopes } from "../auth/scopes";
 import { sessionCookie, sessionCookieName, signSession } from "../auth/session";
@@ -15,6 +16,8 @@ export const publicUser = (u: User) => ({ id: u.id, email: u.email, name: u.name
 
 /** Live API key ids are `key_` + 32 hex; anything else is a 404 without a query. */
 const KEY_ID = /^key_[0-9a-f]{32}$/;
+
+export const signInSchema = z.object({ apiKey: z.string().min(16).max(512) });
 
 export const newKeySchema = z.object({
   name: z.string().trim().min(1).max(64),
@@ -33,6 +36,10 @@ export const authRoutes = [
     path: "/api/auth/session",
     access: "user",
     scope: "any",
+    doc: {
+      summary: "Who is calling: the user, how they authenticated and the key's scopes",
+      responses: { 200: z.object({ user: PublicUser, authenticatedAt: z.string(), via: z.enum(["api_key", "session"]), scopes: z.array(z.string()) }) },
+    },
     handler: (_req, c) => json({ user: publicUser(c.auth.user), authenticatedAt: new Date().toISOString(), via: c.auth.via, scopes: c.auth.scopes }),
   }),
   route({
@@ -40,6 +47,12 @@ export const authRoutes = [
     path: "/api/auth/session",
     access: "public",
     scope: "any",
+    doc: {
+      summary: "Sign in to the web page: exchange an API key for a session cookie",
+      body: signInSchema,
+      responses: { 200: z.object({ user: PublicUser, authenticatedAt: z.string(), expiresAt: z.string(), scopes: z.array(z.string()) }) },
+      errors: [401, 403, 429, 503],
+    },
     handler: async (request, c) => {
       // Sign-in is a write that sets a cookie: a cross-site page must not sign a visitor in to an
       // account of the attacker's choosing (login CSRF). Scripts send no Origin and are unaffected.
@@ -50,7 +63,7 @@ export const authRoutes = [
           hint: "Sign in from the KaisouMail web page, or use the API key as a Bearer token.",
         });
       }
-      const body = await readJson(request, z.object({ apiKey: z.string().min(16).max(512) }));
+      const body = await readJson(request, signInSchema);
       if (!c.config.sessionSecret) {
         throw new ApiError(503, "Sessions are not configured", {
           code: "missing_session_secret",
@@ -84,6 +97,7 @@ export const authRoutes = [
     path: "/api/auth/session",
     access: "public",
     scope: "any",
+    doc: { summary: "Sign out: revoke this session and clear its cookie", responses: { 204: null } },
     handler: async (_req, c) => {
       // Sign-out revokes the session row, so a copy of the cookie stops working too.
       if (c.auth?.via === "session" && c.auth.sessionId) await revokeSession(c.env.DB, c.auth.sessionId);
@@ -96,6 +110,7 @@ export const authRoutes = [
     path: "/api/api-keys",
     access: "user",
     scope: "keys",
+    doc: { summary: "Your API keys, revoked ones included (never the secrets)", responses: { 200: z.object({ apiKeys: z.array(ApiKeyRecord) }) } },
     handler: async (_req, c) => json({ apiKeys: await listApiKeys(c.env.DB, c.auth.user.id) }),
   }),
   route({
@@ -103,6 +118,7 @@ export const authRoutes = [
     path: "/api/api-keys",
     access: "user",
     scope: "keys",
+    doc: { summary: "Create an API key (the secret is shown once); never more power than the calling key", body: newKeySchema, responses: { 201: NewApiKey } },
     handler: async (request, c) => {
       const body = await readJson(request, newKeySchema);
       return json(await createKeyFor(c, c.auth.user.id, c.auth.user.role, body), { status: 201 });
@@ -113,6 +129,7 @@ export const authRoutes = [
     path: "/api/api-keys/:id/revoke",
     access: "user",
     scope: "keys",
+    doc: { summary: "Revoke a key (yours, or anyone's for an admin) and every session made from it", responses: { 204: null } },
     handler: async (request, c) => {
       const id = request.params.id ?? "";
       const key = KEY_ID.test(id) ? await getApiKey(c.env.DB, id) : null;

@@ -1,4 +1,5 @@
 import type { IRequest } from "itty-router";
+import type { z } from "zod";
 import type { AuthContext } from "../auth/authenticate";
 import type { RouteScope } from "../auth/scopes";
 import type { Config } from "../config";
@@ -19,6 +20,27 @@ export interface AuthedContext extends HandlerContext {
   auth: AuthContext;
 }
 
+/** A success response: a JSON schema, no body (null), raw bytes, an event stream or an HTML page. */
+export type ResponseDoc = z.ZodType | null | "binary" | "event-stream" | "html";
+
+/**
+ * What the OpenAPI document says about a route (src/api/openapi.ts). The request schemas are the
+ * ones the handler validates with; error answers (400/401/403/404/413/415/429) are added from the
+ * route's shape, `errors` lists any others it can give.
+ */
+export interface RouteDoc {
+  summary: string;
+  description?: string;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Request headers the route reads (name → description). */
+  headers?: Record<string, string>;
+  responses: Record<number, ResponseDoc>;
+  errors?: number[];
+  /** Another body an error answer may have besides `{error, details}` (the MCP transport's JSON-RPC errors). */
+  errorBody?: z.ZodType;
+}
+
 export interface RouteDef {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
@@ -28,6 +50,7 @@ export interface RouteDef {
    * by the type and checked at runtime: a route without a valid scope is never served.
    */
   scope: RouteScope;
+  doc: RouteDoc;
   handler: (request: IRequest, c: AuthedContext) => Promise<Response> | Response;
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Catalog, Domain, type CatalogItemDTO } from "../api/dto";
 import { cloudflareClient } from "../cloudflare/client";
 import { CloudflareApiError } from "../cloudflare/errors";
 import type { CfZone } from "../cloudflare/types";
@@ -48,26 +49,7 @@ async function domainRow(c: AuthedContext, id: string | undefined): Promise<Doma
   return row;
 }
 
-export interface CatalogItem {
-  id: string | null;
-  mailDomain: string;
-  rootDomain: string;
-  zoneId: string | null;
-  bindingSource: "catalog" | "project_bind" | null;
-  cloudflareAvailability: "available" | "missing";
-  cloudflareStatus: string | null;
-  nameServers: string[];
-  projectStatus: string;
-  catchAllEnabled: boolean;
-  lastProvisionError: string | null;
-  lastProvisionErrorCode: string | null;
-  lastProvisionErrorHint: string | null;
-  nextRetryAt: string | null;
-  createdAt: string | null;
-  updatedAt: string | null;
-  lastProvisionedAt: string | null;
-  disabledAt: string | null;
-}
+type CatalogItem = CatalogItemDTO;
 
 export function mergeCatalog(rows: DomainRow[], zones: CfZone[]): CatalogItem[] {
   const local = new Map(rows.map((r) => [r.root_domain, rowToDomainDTO(r)]));
@@ -99,13 +81,23 @@ export function mergeCatalog(rows: DomainRow[], zones: CfZone[]): CatalogItem[] 
   });
 }
 
+const bindSchema = withDomainAlias({}, true);
+const enableSchema = withDomainAlias(
+  { zoneId: z.string().trim().min(1, "zoneId is required").max(128).regex(/^[A-Za-z0-9]+$/, "zoneId must be a Cloudflare zone id") },
+  true,
+);
+
+/** What a domain command can answer besides success: Cloudflare's failures, mapped (src/domain/errors.ts). */
+const DOMAIN_ERRORS = [400, 404, 409, 429, 502, 503];
+
 /** A domain action that is one command to the domain's object, answered with the domain. */
-function domainAction(path: string, type: CommandType, call: (stub: ReturnType<typeof domainStub>, root: string, c: AuthedContext) => Promise<DomainResult>) {
+function domainAction(path: string, type: CommandType, summary: string, call: (stub: ReturnType<typeof domainStub>, root: string, c: AuthedContext) => Promise<DomainResult>) {
   return route({
     method: "POST",
     path: `/api/domains/:id/${path}`,
     access: "admin",
     scope: "admin",
+    doc: { summary, responses: { 200: Domain }, errors: DOMAIN_ERRORS },
     handler: async (request, c) => {
       const row = await domainRow(c, request.params.id);
       assertConfigured(c, type, true);
@@ -120,6 +112,7 @@ export const domainRoutes = [
     path: "/api/domains",
     access: "admin",
     scope: "admin",
+    doc: { summary: "Mail domains known to this deployment (deleted ones excluded)", responses: { 200: z.object({ domains: z.array(Domain) }) } },
     handler: async (_req, c) => {
       const { results } = await c.env.DB.prepare("SELECT * FROM domains WHERE status <> 'deleted' ORDER BY root_domain ASC").all<DomainRow>();
       return json({ domains: results.map(rowToDomainDTO) });
@@ -130,6 +123,11 @@ export const domainRoutes = [
     path: "/api/domains/catalog",
     access: "admin",
     scope: "admin",
+    doc: {
+      summary: "Cloudflare's zones merged with this deployment's domains; rate limits degrade to the local rows",
+      responses: { 200: Catalog },
+      errors: [400, 404, 409, 502, 503],
+    },
     handler: async (_req, c) => {
       const { results: rows } = await c.env.DB.prepare("SELECT * FROM domains WHERE status <> 'deleted' ORDER BY root_domain ASC").all<DomainRow>();
       const client = c.config.managementEnabled ? cloudflareClient(c.env, c.config, { maxGateWaitMs: 2_000 }) : null;
@@ -156,8 +154,14 @@ export const domainRoutes = [
     path: "/api/domains/bind",
     access: "admin",
     scope: "admin",
+    doc: {
+      summary: "Bind an apex domain: create its Cloudflare zone (pending until nameservers are delegated; retried by itself)",
+      body: bindSchema,
+      responses: { 200: Domain, 201: Domain },
+      errors: DOMAIN_ERRORS,
+    },
     handler: async (request, c) => {
-      const body = await readJson(request, withDomainAlias({}, true));
+      const body = await readJson(request, bindSchema);
       const domain = body.domain!;
       refusePublicSuffix(domain);
       const apex = classifyApex(domain);
@@ -184,11 +188,9 @@ export const domainRoutes = [
     path: "/api/domains",
     access: "admin",
     scope: "admin",
+    doc: { summary: "Enable a zone that already exists in Cloudflare (from the catalog)", body: enableSchema, responses: { 200: Domain, 201: Domain }, errors: DOMAIN_ERRORS },
     handler: async (request, c) => {
-      const body = await readJson(
-        request,
-        withDomainAlias({ zoneId: z.string().trim().min(1, "zoneId is required").max(128).regex(/^[A-Za-z0-9]+$/, "zoneId must be a Cloudflare zone id") }, true),
-      );
+      const body = await readJson(request, enableSchema);
       refusePublicSuffix(body.domain!);
       assertConfigured(c, "ENABLE", true);
       return answer(await domainStub(c.env, body.domain!).enable(body.domain!, body.zoneId.toLowerCase()));
@@ -199,6 +201,7 @@ export const domainRoutes = [
     path: "/api/domains/:id/delete",
     access: "admin",
     scope: "admin",
+    doc: { summary: "Delete a domain (and the zone it created); refused while it has mailboxes", responses: { 204: null }, errors: DOMAIN_ERRORS },
     handler: async (request, c) => {
       const row = await domainRow(c, request.params.id);
       assertConfigured(c, "DELETE", true);
@@ -217,8 +220,8 @@ export const domainRoutes = [
       return answer(await domainStub(c.env, row.root_domain).remove(row.root_domain), 204);
     },
   }),
-  domainAction("retry", "RETRY", (stub, root) => stub.retry(root)),
-  domainAction("disable", "DISABLE", (stub, root) => stub.disable(root)),
-  domainAction("catch-all/enable", "CATCH_ALL_ENABLE", (stub, root, c) => stub.catchAllEnable(root, c.auth.user.id)),
-  domainAction("catch-all/disable", "CATCH_ALL_DISABLE", (stub, root) => stub.catchAllDisable(root)),
+  domainAction("retry", "RETRY", "Check a pending or failed domain again now", (stub, root) => stub.retry(root)),
+  domainAction("disable", "DISABLE", "Disable a domain: no new mailboxes; catch-all rules restored", (stub, root) => stub.disable(root)),
+  domainAction("catch-all/enable", "CATCH_ALL_ENABLE", "Turn catch-all on: mail to any address becomes a mailbox of the calling admin", (stub, root, c) => stub.catchAllEnable(root, c.auth.user.id)),
+  domainAction("catch-all/disable", "CATCH_ALL_DISABLE", "Turn catch-all off and restore the zone's previous catch-all rule", (stub, root) => stub.catchAllDisable(root)),
 ];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Mailbox } from "../api/dto";
 import { base64url, fromBase64url } from "../auth/crypto";
 import { addressSchema, localPartSchema, subdomainSchema } from "../mailboxes/address";
 import { canSee, effectiveStatusSql, getMailbox, toMailboxDTO, type MailboxRow } from "../mailboxes/repo";
@@ -47,23 +48,30 @@ async function visibleMailbox(c: AuthedContext, id: string | undefined): Promise
   return row;
 }
 
+const listMailboxesQuery = z.object({
+  status: z.array(z.enum(STATUSES)).optional().describe("Repeatable"),
+  scope: z.enum(["default", "workspace"]).optional(),
+  limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(LIST_DEFAULT_LIMIT),
+  cursor: z.string().max(200).optional().describe("nextCursor of the previous page"),
+});
+const resolveQuery = z.object({ address: addressSchema.pipe(z.email()) });
+const ensureSchema = z.union([ensureAddress, ensureSegments]);
+/** Provisioning goes through the domain's object and Cloudflare: its failures, mapped. */
+const PROVISION_ERRORS = [409, 429, 502, 503];
+
 export const mailboxRoutes = [
   route({
     method: "GET",
     path: "/api/mailboxes",
     access: "user",
     scope: "mailboxes:read",
+    doc: {
+      summary: "Your mailboxes (all of them for an admin), newest first, a page at a time",
+      query: listMailboxesQuery,
+      responses: { 200: z.object({ mailboxes: z.array(Mailbox), nextCursor: z.string().nullable() }) },
+    },
     handler: async (request, c) => {
-      const q = parseQuery(
-        c.url,
-        z.object({
-          status: z.array(z.enum(STATUSES)).optional(),
-          scope: z.enum(["default", "workspace"]).optional(),
-          limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(LIST_DEFAULT_LIMIT),
-          cursor: z.string().max(200).optional(),
-        }),
-        ["status"],
-      );
+      const q = parseQuery(c.url, listMailboxesQuery, ["status"]);
       const now = nowIso();
       const status = effectiveStatusSql("?1");
       const where: string[] = [`${status} <> 'creating'`];
@@ -100,6 +108,12 @@ export const mailboxRoutes = [
     path: "/api/mailboxes",
     access: "user",
     scope: "mailboxes:write",
+    doc: {
+      summary: "Create a mailbox: a random address, or chosen local part and subdomain, with a TTL",
+      body: createSchema,
+      responses: { 201: Mailbox },
+      errors: PROVISION_ERRORS,
+    },
     handler: async (request, c) => {
       const body = await readJson(request, createSchema);
       const mailbox = await new MailboxService(c.env, c.config).create(c.auth, body);
@@ -111,8 +125,14 @@ export const mailboxRoutes = [
     path: "/api/mailboxes/ensure",
     access: "user",
     scope: "mailboxes:write",
+    doc: {
+      summary: "Create the mailbox if it does not exist (201), or return yours and extend its TTL (200)",
+      body: ensureSchema,
+      responses: { 200: Mailbox, 201: Mailbox },
+      errors: PROVISION_ERRORS,
+    },
     handler: async (request, c) => {
-      const body = await readJson(request, z.union([ensureAddress, ensureSegments]));
+      const body = await readJson(request, ensureSchema);
       const { mailbox, created } = await new MailboxService(c.env, c.config).ensure(c.auth, body);
       return json(mailbox, { status: created ? 201 : 200 });
     },
@@ -122,8 +142,9 @@ export const mailboxRoutes = [
     path: "/api/mailboxes/resolve",
     access: "user",
     scope: "mailboxes:read",
+    doc: { summary: "Find one of your mailboxes by address", query: resolveQuery, responses: { 200: Mailbox }, errors: [404] },
     handler: async (_request, c) => {
-      const q = parseQuery(c.url, z.object({ address: addressSchema.pipe(z.email()) }));
+      const q = parseQuery(c.url, resolveQuery);
       const row = await c.env.DB.prepare("SELECT * FROM mailboxes WHERE address = ? AND status IN ('active','expired')").bind(q.address).first<MailboxRow>();
       if (!row || !canSee(c.auth, row)) throw notFound("Mailbox not found");
       return json(toMailboxDTO(row));
@@ -134,6 +155,7 @@ export const mailboxRoutes = [
     path: "/api/mailboxes/:id",
     access: "user",
     scope: "mailboxes:read",
+    doc: { summary: "One mailbox", responses: { 200: Mailbox } },
     handler: async (request, c) => json(toMailboxDTO(await visibleMailbox(c, request.params.id))),
   }),
   route({
@@ -141,6 +163,11 @@ export const mailboxRoutes = [
     path: "/api/mailboxes/:id",
     access: "user",
     scope: "mailboxes:write",
+    doc: {
+      summary: "Destroy a mailbox: its routing rule, stored mail and rows (a failure is retried by the cron)",
+      responses: { 200: Mailbox },
+      errors: PROVISION_ERRORS,
+    },
     handler: async (request, c) => {
       const row = await visibleMailbox(c, request.params.id);
       return json(await new MailboxService(c.env, c.config).destroy(row));

@@ -6,6 +6,7 @@ import { log } from "../lib/log";
 import { attachmentContent } from "../mail/parse";
 import { addressSchema } from "../mailboxes/address";
 import { effectiveStatusSql } from "../mailboxes/repo";
+import { MessageDetail, MessageSummary } from "../api/dto";
 import { SUMMARY_COLUMNS, summary, type MessageRow } from "../messages/summary";
 import { route, type AuthedContext } from "./define";
 import { isId } from "./schemas";
@@ -166,6 +167,11 @@ export const messageRoutes = [
     path: "/api/messages",
     access: "user",
     scope: "messages:read",
+    doc: {
+      summary: "Messages of your mailboxes (all for an admin), newest first, a page at a time, with filters",
+      query: listQuery,
+      responses: { 200: z.object({ messages: z.array(MessageSummary), nextCursor: z.string().nullable() }) },
+    },
     handler: async (_request, c) => {
       const parsed = listQuery.safeParse(
         Object.fromEntries(
@@ -209,6 +215,7 @@ export const messageRoutes = [
     path: "/api/messages/:id",
     access: "user",
     scope: "messages:read",
+    doc: { summary: "One message: bodies, headers, recipients, attachments and its verification code", responses: { 200: z.object({ message: MessageDetail }) } },
     handler: async (request, c) => {
       const row = await visibleMessage(c, request.params.id);
       const db = c.env.DB;
@@ -255,6 +262,7 @@ export const messageRoutes = [
     path: "/api/messages/:id/raw",
     access: "user",
     scope: "messages:read",
+    doc: { summary: "The raw message exactly as received (message/rfc822, a download)", responses: { 200: "binary" } },
     handler: async (request, c) => {
       const row = await visibleMessage(c, request.params.id);
       const object = await c.env.MAIL_BUCKET.get(row.raw_r2_key);
@@ -274,6 +282,7 @@ export const messageRoutes = [
     path: "/api/messages/:id/attachments/:attachmentId",
     access: "user",
     scope: "messages:read",
+    doc: { summary: "One attachment's decoded bytes (a download)", responses: { 200: "binary" } },
     handler: async (request, c) => {
       const row = await visibleMessage(c, request.params.id);
       const attId = request.params.attachmentId ?? "";
@@ -299,6 +308,7 @@ export const messageRoutes = [
     path: "/api/messages/:id",
     access: "user",
     scope: "messages:write",
+    doc: { summary: "Delete a message and everything stored for it", responses: { 204: null } },
     handler: async (request, c) => {
       const row = await visibleMessage(c, request.params.id);
       const db = c.env.DB;

@@ -2,6 +2,8 @@ import { capabilityFlags, type Config } from "../config";
 import { cachedActiveDomains } from "../domain/active-domains";
 import { json, jsonText } from "../lib/http";
 import { route } from "./define";
+import { z } from "zod";
+import { Meta } from "../api/dto";
 
 export const MIN_TTL_MINUTES = 60;
 export const MAX_TTL_MINUTES = 525_600;
@@ -46,6 +48,7 @@ export const metaRoutes = [
     path: "/health",
     access: "public",
     scope: "any",
+    doc: { summary: "Liveness: the Worker and D1 answer", responses: { 200: z.object({ ok: z.boolean() }) } },
     handler: async (_req, c) => {
       await c.env.DB.prepare("SELECT 1").first();
       return json({ ok: true });
@@ -56,6 +59,7 @@ export const metaRoutes = [
     path: "/api/meta",
     access: "public",
     scope: "any",
+    doc: { summary: "Active mail domains, capabilities and address rules (public)", responses: { 200: Meta } },
     handler: async (_req, c) => {
       const domains = await cachedActiveDomains(c.env.DB, activeRootDomains);
       return jsonText(metaBody(domains, c.config), { headers: { "cache-control": "no-store" } });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MessageSummary } from "../api/dto";
 import { ApiError } from "../lib/errors";
 import { json, parseQuery } from "../lib/http";
 import { addressSchema } from "../mailboxes/address";
@@ -48,6 +49,12 @@ export const pushRoutes = [
     path: "/api/messages/wait",
     access: "user",
     scope: "messages:read",
+    doc: {
+      summary: "Long poll: the next message of a mailbox as soon as it is stored (204 at the timeout)",
+      description: "Without `after`, only mail stored after the request starts counts; with it, anything newer than that message. `hasCode=true` waits for a message with a verification code or link.",
+      query: waitQuery,
+      responses: { 200: z.object({ message: MessageSummary }), 204: null },
+    },
     handler: async (_request, c) => {
       const q = parseQuery(c.url, waitQuery);
       const mailbox = await readableMailbox(c, { address: q.mailbox });
@@ -63,6 +70,13 @@ export const pushRoutes = [
     path: "/api/messages/stream",
     access: "user",
     scope: "messages:read",
+    doc: {
+      summary: "Server-sent events: one `message` event (id = message id, data = summary) per stored message",
+      description: "Without a mailbox, every mailbox you own. A reconnect with Last-Event-ID replays what was missed, in order, then goes live; a comment line every 25 s keeps proxies open.",
+      query: streamQuery,
+      headers: { "Last-Event-ID": "The id of the last event received; the stream replays everything after it" },
+      responses: { 200: "event-stream" },
+    },
     handler: async (request, c) => {
       const q = parseQuery(c.url, streamQuery);
       if (q.mailbox && q.mailboxId) throw new ApiError(400, "Invalid request", { formErrors: ["Give mailbox or mailboxId, not both"], fieldErrors: {} });

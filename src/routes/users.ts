@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ApiKeyRecord, NewApiKey, User } from "../api/dto";
 import { createUserWithKey, listApiKeys, listUsers } from "../db/users";
 import { deleteUser, liveUser, updateUser } from "../db/user-admin";
 import { ApiError } from "../lib/errors";
@@ -10,6 +11,18 @@ import { route, type AuthedContext } from "./define";
 
 /** Mailboxes destroyed inside the DELETE request; the rest are left to the cron (already `destroying`). */
 const INLINE_DESTROYS = 25;
+
+const createUserSchema = z.object({
+  // ASCII only, checked before case folding (so "\u212A" never becomes "k").
+  email: z.string().trim().refine(isPrintableAscii, "email must contain only ASCII characters").transform((v) => v.toLowerCase()).pipe(z.email().max(254)),
+  name: z.string().trim().min(1).max(64),
+  role: z.enum(["admin", "member"]).default("member"),
+});
+
+const patchUserSchema = z
+  .object({ role: z.enum(["admin", "member"]).optional(), disabled: z.boolean().optional() })
+  .strict()
+  .refine((b) => b.role !== undefined || b.disabled !== undefined, { message: "Give role, disabled or both" });
 
 async function targetUser(c: AuthedContext, id: string | undefined) {
   const user = await liveUser(c.env.DB, id);
@@ -23,6 +36,7 @@ export const userRoutes = [
     path: "/api/users",
     access: "admin",
     scope: "admin",
+    doc: { summary: "All users (deleted ones are gone)", responses: { 200: z.object({ users: z.array(User) }) } },
     handler: async (_req, c) => json({ users: await listUsers(c.env.DB) }),
   }),
   route({
@@ -30,15 +44,16 @@ export const userRoutes = [
     path: "/api/users",
     access: "admin",
     scope: "admin",
+    doc: {
+      summary: "Create a user and their first API key (scope *, shown once)",
+      body: createUserSchema,
+      responses: { 201: z.object({ user: User, initialKey: NewApiKey }) },
+      errors: [409],
+    },
     handler: async (request, c) => {
       const body = await readJson(
         request,
-        z.object({
-          // ASCII only, checked before case folding (so "\u212A" never becomes "k").
-          email: z.string().trim().refine(isPrintableAscii, "email must contain only ASCII characters").transform((v) => v.toLowerCase()).pipe(z.email().max(254)),
-          name: z.string().trim().min(1).max(64),
-          role: z.enum(["admin", "member"]).default("member"),
-        }),
+        createUserSchema,
       );
       const created = await createUserWithKey(c.env.DB, body, { name: "Initial API Key" });
       if (!created) throw new ApiError(409, "User already exists", { email: body.email });
@@ -50,13 +65,16 @@ export const userRoutes = [
     path: "/api/users/:id",
     access: "admin",
     scope: "admin",
+    doc: {
+      summary: "Change a user's role or disable/enable them (disabling ends their sessions and refuses their keys)",
+      body: patchUserSchema,
+      responses: { 200: z.object({ user: User }) },
+      errors: [409],
+    },
     handler: async (request, c) => {
       const body = await readJson(
         request,
-        z
-          .object({ role: z.enum(["admin", "member"]).optional(), disabled: z.boolean().optional() })
-          .strict()
-          .refine((b) => b.role !== undefined || b.disabled !== undefined, { message: "Give role, disabled or both" }),
+        patchUserSchema,
       );
       const user = await targetUser(c, request.params.id);
       return json({ user: await updateUser(c.env.DB, user, body) });
@@ -67,6 +85,11 @@ export const userRoutes = [
     path: "/api/users/:id",
     access: "admin",
     scope: "admin",
+    doc: {
+      summary: "Delete a user: their mailboxes are destroyed through the normal path, keys and sessions revoked",
+      responses: { 200: z.object({ deleted: z.literal(true), userId: z.string(), mailboxes: z.object({ destroyed: z.number().int(), pending: z.number().int() }) }) },
+      errors: [409],
+    },
     handler: async (request, c) => {
       const user = await targetUser(c, request.params.id);
       const mailboxes = await deleteUser(c.env.DB, user);
@@ -90,6 +113,7 @@ export const userRoutes = [
     path: "/api/users/:id/api-keys",
     access: "admin",
     scope: "admin",
+    doc: { summary: "A user's API keys (revoke with POST /api/api-keys/{id}/revoke)", responses: { 200: z.object({ apiKeys: z.array(ApiKeyRecord) }) } },
     handler: async (request, c) => {
       const user = await targetUser(c, request.params.id);
       return json({ apiKeys: await listApiKeys(c.env.DB, user.id) });

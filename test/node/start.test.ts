@@ -217,6 +217,24 @@ describe("waiting for mail over real HTTP (wrangler dev)", () => {
   }, 30_000);
 });
 
+describe("MCP over real HTTP (wrangler dev), with the official client", () => {
+  it("lists tools, creates a mailbox and gets the code of a delivered mail from wait_for_message", async () => {
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+    const client = new Client({ name: "start-test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${secrets.adminKey}` } } }));
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain("wait_for_message");
+    const created = await client.callTool({ name: "create_mailbox", arguments: { domain: "wait-mail.dev" } });
+    const address = (created.structuredContent as { mailbox: { address: string } }).mailbox.address;
+    const waiting = client.callTool({ name: "wait_for_message", arguments: { mailbox: address, hasCode: true, timeoutSeconds: 30 } });
+    await new Promise((r) => setTimeout(r, 500));
+    const sent = await runScript("send-mail.mjs", ["--to", address, "--text", "Agent code 771350.", "--url", base]);
+    expect(sent.code, sent.err).toBe(0);
+    expect(((await waiting).structuredContent as { code: string }).code).toBe("771350");
+    await client.close();
+  }, 60_000);
+});
+
 describe("deploy defaults", () => {
   it("wrangler.toml and an unset APP_ENV both mean production", () => {
     expect(readFileSync(join(root, "wrangler.toml"), "utf8")).toMatch(/^APP_ENV = "production"$/m);

@@ -36,7 +36,7 @@ interface World {
 
 interface Case {
   /** Builds the path (ids of resources owned by `member`) and body. */
-  request: (w: World) => { path: string; body?: unknown };
+  request: (w: World) => { path: string; body?: unknown; headers?: Record<string, string> };
   /** For user routes: does the route act on one resource that belongs to `member`? */
   owned?: boolean;
 }
@@ -47,6 +47,8 @@ let seq = 0;
 const cases: Record<string, Case> = {
   "GET /health": { request: () => ({ path: "/health" }) },
   "GET /api/meta": { request: () => ({ path: "/api/meta" }) },
+  "GET /api/openapi.json": { request: () => ({ path: "/api/openapi.json" }) },
+  "GET /api/docs": { request: () => ({ path: "/api/docs" }) },
   "GET /api/auth/session": { request: () => ({ path: "/api/auth/session" }) },
   "POST /api/auth/session": { request: (w) => ({ path: "/api/auth/session", body: { apiKey: w.member.key } }) },
   "DELETE /api/auth/session": { request: () => ({ path: "/api/auth/session" }) },
@@ -83,6 +85,9 @@ const cases: Record<string, Case> = {
     owned: true,
   },
   "GET /api/admin/setup": { request: () => ({ path: "/api/admin/setup" }) },
+  "POST /mcp": {
+    request: () => ({ path: "/mcp", body: { jsonrpc: "2.0", id: 1, method: "tools/list" }, headers: { accept: "application/json, text/event-stream" } }),
+  },
   "DELETE /api/messages/:id": { request: (w) => ({ path: `/api/messages/${w.messageId}` }), owned: true },
 };
 
@@ -192,10 +197,10 @@ describe("access matrix", () => {
       expect(c, `no matrix case for ${name}`).toBeDefined();
       const w = await world();
       for (const who of WHO) {
-        const { path, body } = c!.request(w);
+        const { path, body, headers } = c!.request(w);
         const creds = await credentialsFor(who, w, def.scope, def.access);
         const before = await memberState(w);
-        const res = await api(def.method, path, { ...creds, body });
+        const res = await api(def.method, path, { ...creds, body, headers: { ...headers, ...creds.headers } });
         const label = `${who} → ${name} = ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
         expect(res.status, label).not.toBe(500);
         const bodyText = JSON.stringify(res.body ?? "");

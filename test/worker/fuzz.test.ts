@@ -7,6 +7,7 @@ import { receiveMessage } from "../../src/mail/inbound";
 import worker from "../../src/index";
 import { routeTable, type RouteDef } from "../../src/router";
 import { encodeCursor } from "../../src/routes/messages";
+import { contractViolation } from "./contract";
 import { activeDomain, api, makeUser, resetCloudflare, sim, type Caller } from "./helpers";
 import { fixtures, mockEmail } from "./mail-fixtures";
 
@@ -526,6 +527,8 @@ async function check(def: RouteDef, c: Case): Promise<void> {
   // An accepted event stream never ends: check its headers, then hang up.
   const streaming = res.headers.get("content-type")?.startsWith("text/event-stream") ?? false;
   const text = streaming ? (await res.body?.cancel(), "") : await res.text();
+  // The answer must be one the OpenAPI document describes (status listed, body valid).
+  expect(contractViolation(def.method, request.url, res.status, res.headers.get("content-type"), streaming ? null : text), `case: ${describeCase(def, c)}`).toBeNull();
   stats.cases++;
   stats.byStatus.set(res.status, (stats.byStatus.get(res.status) ?? 0) + 1);
   const perRoute = stats.byRoute.get(`${def.method} ${def.path}`) ?? new Map<number, number>();
@@ -550,9 +553,9 @@ async function check(def: RouteDef, c: Case): Promise<void> {
   last.sim = simAfter;
   if (res.status >= 400) {
     stats.rejected++;
-    // Counting failed keys (sign-in attempts, and Bearer failures from a known IP) is the
-    // throttle's job: a 401 or 429 may record one.
-    if (res.status === 401 || res.status === 429) after.auth_failures = before.auth_failures!;
+    // Counting failed keys (sign-in attempts, and Bearer failures from a known IP on any /api
+    // route, public ones included) is the throttle's job: any rejected request may record one.
+    after.auth_failures = before.auth_failures!;
     for (const table of Object.keys(before)) expect(after[table], `${table} changed on a rejected request: ${label}`).toBe(before[table]);
     if (touchesCloudflare) expect(simAfter, `Cloudflare state changed on a rejected request: ${label}`).toBe(simBefore);
   }

@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { resetBootstrapMemo } from "../../src/auth/authenticate";
 import { createUserWithKey, type Role } from "../../src/db/users";
+import { contractViolation } from "./contract";
 
 /** Talks to the local Cloudflare simulator's control API (outside /client/v4). */
 export const sim = {
@@ -104,9 +105,14 @@ export async function api(method: string, path: string, opts: CallOptions = {}):
   // An event stream never ends: callers of this helper only look at its status and headers.
   if (res.headers.get("content-type")?.startsWith("text/event-stream")) {
     await res.body?.cancel();
+    const violation = contractViolation(method, path, res.status, res.headers.get("content-type"), null);
+    if (violation) throw new Error(`API contract: ${violation}`);
     return { status: res.status, body: null, res };
   }
   const text = await res.text();
+  // Every answer a test receives must be one the OpenAPI document describes (test/worker/contract.ts).
+  const violation = contractViolation(method, path, res.status, res.headers.get("content-type"), text);
+  if (violation) throw new Error(`API contract: ${violation}`);
   let body: any = text;
   try {
     body = text ? JSON.parse(text) : null;

@@ -170,6 +170,18 @@ describe("GET /api/messages/wait", () => {
     expect(res.body.message.verification.code).toBe("731904");
   });
 
+  it("hasCode=true is satisfied by a link-only verification mail (verification.link, code null)", async () => {
+    const mb = await newMailbox();
+    const pending = wait(`mailbox=${mb.address}&hasCode=true&timeout=20`);
+    await eventually(async () => (await stats(member)).waiters > 0);
+    await deliver(mb.address, "Welcome aboard, nothing to enter here.");
+    const link = "https://acme.example/verify-email?token=Zq8xLmN3pR5tV7wY9aB1cD3e";
+    await deliver(mb.address, `Thanks for signing up. Confirm your email address:\r\n${link}\r\n`);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.body.message.verification).toMatchObject({ code: null, link, source: "text", method: "rules" });
+  });
+
   it("refuses bad input with a 400 and stores nothing", async () => {
     const mb = await newMailbox();
     const bad = [

@@ -1,6 +1,7 @@
 /**
  * Inbox: pick a mailbox (or all), watch its messages arrive (pushed by the event stream; polling
- * only while the stream is down), and read one: verification code with Copy, text / HTML /
+ * only while the stream is down), and read one: verification code with Copy, verification link
+ * with Open and Copy, text / HTML /
  * headers views, attachments and the raw .eml. Message HTML is untrusted: it is rendered only in
  * an iframe with an empty `sandbox` (no scripts, no same-origin) whose first element is a content
  * security policy that forbids every load except inline styles and data: images.
@@ -19,6 +20,8 @@ const go = (mailbox, message) => {
   const qs = q.toString();
   navigate(`/inbox${qs ? `?${qs}` : ""}`, true);
 };
+/** Only http(s) links are offered to open (the extractor returns no other kind; this is a second guard). */
+const webLink = (url) => typeof url === "string" && /^https?:\/\//i.test(url);
 const sender = (m) => (m.fromName ? `${m.fromName} <${m.fromAddress ?? "?"}>` : m.fromAddress ?? "(unknown sender)");
 const people = (list) => (list ?? []).map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(", ");
 
@@ -110,9 +113,15 @@ function Reader({ id, onDeleted }) {
     </dl>
     ${m.verification &&
     html`<div class="code" data-testid="verification">
-      <span class="small">Verification code</span>
-      <strong data-testid="verification-code">${m.verification.code}</strong>
-      <${CopyButton} text=${m.verification.code} label="Copy verification code" testid="copy-code" primary />
+      ${m.verification.code &&
+      html`<span class="small">Verification code</span>
+        <strong data-testid="verification-code">${m.verification.code}</strong>
+        <${CopyButton} text=${m.verification.code} label="Copy verification code" testid="copy-code" primary />`}
+      ${webLink(m.verification.link) &&
+      html`<span class="vlink-row"><span class="small">Verification link</span>
+        <span class="vlink" data-testid="verification-link" title=${m.verification.link}>${m.verification.link}</span>
+        <a class="btn" href=${m.verification.link} target="_blank" rel="noopener noreferrer" data-testid="open-link">Open</a>
+        <${CopyButton} text=${m.verification.link} label="Copy verification link" testid="copy-link" primary=${!m.verification.code} /></span>`}
       <span class="small">found in the ${m.verification.source}</span>
     </div>`}
     ${m.parseStatus && m.parseStatus !== "parsed" && html`<p class="alert warn">This message was only partly parsed (${m.parseStatus}); the raw .eml has everything.</p>`}
@@ -177,7 +186,7 @@ export default function InboxPage({ user, query }) {
             (m) => html`<li key=${m.id}><button type="button" aria-current=${String(m.id === messageId)} onClick=${() => open(m.id)} data-testid="message-item" data-id=${m.id}>
               <div class="row1"><span class="from">${m.fromName || m.fromAddress || "(unknown sender)"}</span><span class="small"><${Time} iso=${m.receivedAt} tick=${now} past /></span></div>
               <div class="subj">${m.subject || "(no subject)"}</div>
-              <div class="prev">${m.verification ? html`<${Badge} kind="ok">code ${m.verification.code}<//> ` : ""}${mailboxId ? "" : `${m.mailboxAddress} · `}${m.previewText}</div>
+              <div class="prev">${m.verification ? html`<${Badge} kind="ok">${m.verification.code ? `code ${m.verification.code}` : "link"}<//> ` : ""}${mailboxId ? "" : `${m.mailboxAddress} · `}${m.previewText}</div>
             </button></li>`,
           )}
         </ul>
