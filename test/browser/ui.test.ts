@@ -560,6 +560,21 @@ describe("web page in Chromium", { timeout: 90_000 }, () => {
     }
   });
 
+  it("serves a readable API reference at /api/docs from its own assets only", async () => {
+    const c = await newContext();
+    const p = await openPage(c);
+    const foreign: string[] = [];
+    p.on("request", (r) => {
+      if (!r.url().startsWith(base) && !r.url().startsWith("data:")) foreign.push(r.url());
+    });
+    await p.goto(`${base}/api/docs`);
+    await p.getByRole("heading", { name: /KaisouMail API/ }).waitFor();
+    expect(await p.locator("code", { hasText: "/api/messages/wait" }).count()).toBeGreaterThan(0);
+    expect(await p.locator("section.card").count()).toBeGreaterThan(20);
+    expect(foreign).toEqual([]);
+    await c.close();
+  });
+
   it("raised no uncaught errors and no policy violations in the page", () => {
     expect(pageErrors).toEqual([]);
   });
