@@ -117,7 +117,11 @@ const VARS = [
   { name: "CATCH_ALL_MAILBOX_TTL_MINUTES", check: intIn(60, 525_600), expect: "an integer from 60 to 525600" },
   { name: "CATCH_ALL_MAX_MAILBOXES", check: intIn(1, 1_000_000), expect: "an integer from 1 to 1000000" },
   { name: "SESSION_IDLE_MINUTES", check: intIn(5, 43_200), expect: "an integer from 5 to 43200" },
+  { name: "AUTH_CACHE_SECONDS", check: intIn(0, 30), expect: "an integer from 0 to 30" },
   { name: "SESSION_MAX_AGE_HOURS", check: intIn(1, 2160), expect: "an integer from 1 to 2160" },
+  { name: "MESSAGE_RETENTION_DAYS", check: intIn(0, 36_500), expect: "0 (off) or an integer up to 36500" },
+  { name: "MAX_MESSAGES_PER_MAILBOX", check: intIn(1, 10_000_000), expect: "an integer from 1 to 10000000" },
+  { name: "D1_CAPACITY_BYTES", check: intIn(1, Number.MAX_SAFE_INTEGER), expect: "a positive integer (bytes)" },
 ];
 
 /** Worker secrets uploaded when present in the environment. */

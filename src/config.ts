@@ -88,6 +88,7 @@ const schema = z.object({
   WEB_APP_ORIGIN: optionalString,
   WEB_APP_ORIGINS: optionalString,
   SESSION_IDLE_MINUTES: int("SESSION_IDLE_MINUTES", 24 * 60, 5, 30 * 24 * 60),
+  AUTH_CACHE_SECONDS: int("AUTH_CACHE_SECONDS", 30, 0, 30),
   SESSION_MAX_AGE_HOURS: int("SESSION_MAX_AGE_HOURS", 7 * 24, 1, 90 * 24),
 });
 
@@ -118,6 +119,8 @@ export interface Config {
   retryMaxSeconds: number;
   bootstrapAdmin: { email: string; name: string; apiKey: string } | null;
   allowedOrigins: string[];
+  /** How long an isolate may reuse an API-key lookup (0: never); the staleness bound elsewhere. */
+  authCacheSeconds: number;
   /** A session unused for this long is refused (and must sign in again). */
   sessionIdleMinutes: number;
   /** A session ends this long after sign-in, however active. */
@@ -167,6 +170,7 @@ export function loadConfig(env: Env): Config {
         ? { email: e.BOOTSTRAP_ADMIN_EMAIL.toLowerCase(), name: e.BOOTSTRAP_ADMIN_NAME ?? "Owner", apiKey: e.BOOTSTRAP_ADMIN_API_KEY }
         : null,
     allowedOrigins: [...new Set(origins)],
+    authCacheSeconds: e.AUTH_CACHE_SECONDS,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     sessionMaxAgeHours: e.SESSION_MAX_AGE_HOURS,
   };

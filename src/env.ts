@@ -35,5 +35,6 @@ export interface Env {
   WEB_APP_ORIGIN?: string;
   WEB_APP_ORIGINS?: string;
   SESSION_IDLE_MINUTES?: string;
+  AUTH_CACHE_SECONDS?: string;
   SESSION_MAX_AGE_HOURS?: string;
 }

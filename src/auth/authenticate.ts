@@ -3,6 +3,8 @@ import { findLiveSession } from "../db/sessions";
 import { createUserWithKey, countUsers, lookupApiKey, touchApiKey, type User } from "../db/users";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
+import { cachedKey, rememberKey } from "./cache";
+import { sha256Hex } from "./crypto";
 import { readCookie, sessionCookieName, verifySession } from "./session";
 import { clientIp, countAttempt, throttleKey, throttled } from "./throttle";
 
@@ -31,18 +33,23 @@ export const sessionTimes = (config: Config) => ({ idleMinutes: config.sessionId
 
 /**
  * Resolves the caller. A Bearer header, when present, is the only credential considered (an
- * invalid key is a 401 even with a valid cookie). The user, role and key are re-read on every
- * request, so revocation and disabling take effect at once. A client IP with too many failed keys
- * is refused (429) before its key is judged.
+ * invalid key is a 401 even with a valid cookie). A key is read from D1 with its user and role, or
+ * from this isolate's cache for at most AUTH_CACHE_SECONDS (revocation, disabling and role changes
+ * made in this isolate apply at once; elsewhere within that bound). Sessions are always re-read. A
+ * client IP with too many failed keys is refused (429) before its key is judged.
  */
 export async function authenticate(request: Request, db: D1Database, config: Config): Promise<AuthContext | null> {
   const bearer = bearerToken(request);
   if (bearer !== undefined) {
     if (bearer === null) return null;
+    const hash = await sha256Hex(bearer);
+    // A key this isolate resolved in the last AUTH_CACHE_SECONDS needs no D1 read (src/auth/cache.ts).
+    const hit = cachedKey(hash);
+    if (hit) return { user: hit.user, via: "api_key", apiKeyId: hit.keyId, scopes: hit.scopes, sessionId: null };
     await ensureBootstrapAdmin(db, config);
     const ip = clientIp(request);
     const tkey = ip ? await throttleKey(ip) : null;
-    const { found, blockedUntil } = await lookupApiKey(db, bearer, tkey);
+    const { found, blockedUntil } = await lookupApiKey(db, bearer, tkey, hash);
     const block = throttled(blockedUntil);
     if (block) throw block;
     if (!found) {
@@ -53,6 +60,7 @@ export async function authenticate(request: Request, db: D1Database, config: Con
       return null;
     }
     await touchApiKey(db, found.keyId, found.lastUsedAt);
+    rememberKey(hash, found, config.authCacheSeconds);
     return { user: found.user, via: "api_key", apiKeyId: found.keyId, scopes: found.scopes, sessionId: null };
   }
   const cookie = readCookie(request.headers.get("cookie"), sessionCookieName(config.production));

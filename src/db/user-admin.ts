@@ -1,3 +1,4 @@
+import { forgetUser } from "../auth/cache";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/http";
 import { log } from "../lib/log";
@@ -34,6 +35,7 @@ export async function liveUser(db: D1Database, id: string | undefined): Promise<
  * work again if the user is re-enabled.
  */
 export async function updateUser(db: D1Database, user: User, change: { role?: Role; disabled?: boolean }): Promise<User> {
+  forgetUser(user.id);
   const now = nowIso();
   const disabled = change.disabled === undefined ? null : change.disabled ? 1 : 0;
   const [updated] = await db.batch([
@@ -80,6 +82,7 @@ export async function deleteUser(db: D1Database, user: User): Promise<MailboxRow
       hint: `Turn catch-all off on ${domains.join(", ")} (or have another admin turn it on again) first.`,
     });
   }
+  forgetUser(user.id);
   const now = nowIso();
   const [deleted] = await db.batch([
     db

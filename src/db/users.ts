@@ -1,4 +1,5 @@
 import { newId, nowIso } from "../lib/http";
+import { forgetKey } from "../auth/cache";
 import { displayPrefix, generateApiKey, sha256Hex } from "../auth/crypto";
 
 export type Role = "admin" | "member";
@@ -158,6 +159,7 @@ export async function getApiKey(db: D1Database, id: string): Promise<(ApiKeyReco
 
 /** Revokes a key and every session signed in with it, in one transaction. */
 export async function revokeApiKey(db: D1Database, id: string): Promise<void> {
+  forgetKey(id);
   const now = nowIso();
   await db.batch([
     db.prepare("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL").bind(id, now),
@@ -178,8 +180,8 @@ export interface KeyLookup {
  * blocked client is refused before its guess is judged. Revoked keys and disabled or deleted
  * users never match.
  */
-export async function lookupApiKey(db: D1Database, secret: string, throttleKey: string | null): Promise<KeyLookup> {
-  const hash = await sha256Hex(secret);
+export async function lookupApiKey(db: D1Database, secret: string, throttleKey: string | null, knownHash?: string): Promise<KeyLookup> {
+  const hash = knownHash ?? (await sha256Hex(secret));
   const row = await db
     .prepare(
       `SELECT f.blocked_until AS throttle_blocked_until, k.id AS key_id, k.scopes AS key_scopes, k.last_used_at AS key_last_used_at, u.*

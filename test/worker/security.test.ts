@@ -329,6 +329,47 @@ describe("sign-in and JSON bodies", () => {
   });
 });
 
+describe("API-key lookups cached per isolate, with a bounded staleness", () => {
+  const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+  const get = (e: typeof env, key: string) => handleFetch(new Request("http://kaisoumail.test/api/auth/session", { headers: { authorization: `Bearer ${key}` } }), e, ctx);
+
+  it("a key revoked by another isolate (straight in D1) is refused within AUTH_CACHE_SECONDS; one revoked here, at once", async () => {
+    const short = { ...env, AUTH_CACHE_SECONDS: "1" };
+    const member = await makeUser();
+    expect((await get(short, member.key)).status).toBe(200); // now cached in this isolate
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE user_id = ?").bind(new Date().toISOString(), member.userId).run();
+    // Within the bound the cached lookup may still answer …
+    expect([200, 401]).toContain((await get(short, member.key)).status);
+    // … and after it, never.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await get(short, member.key)).status).toBe(401);
+
+    // Through this isolate's own API the change applies at once, cache or not.
+    const other = await makeUser();
+    expect((await get(env, other.key)).status).toBe(200);
+    const keyId = (await api("GET", "/api/api-keys", { key: other.key })).body.apiKeys[0].id;
+    await api("POST", `/api/api-keys/${keyId}/revoke`, { key: other.key });
+    expect((await get(env, other.key)).status).toBe(401);
+    const third = await makeUser();
+    expect((await get(env, third.key)).status).toBe(200);
+    await api("PATCH", `/api/users/${third.userId}`, { key: admin.key, body: { disabled: true } });
+    expect((await get(env, third.key)).status).toBe(401);
+  });
+
+  it("AUTH_CACHE_SECONDS=0 turns the cache off; values above 30 are refused", async () => {
+    const off = { ...env, AUTH_CACHE_SECONDS: "0" };
+    const member = await makeUser();
+    // With 0 no entry is written, so a key revoked straight in D1 is refused on the next request.
+    const fresh = await makeUser();
+    expect((await get(off, fresh.key)).status).toBe(200);
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE user_id = ?").bind(new Date().toISOString(), fresh.userId).run();
+    expect((await get(off, fresh.key)).status).toBe(401);
+    const bad = await get({ ...env, AUTH_CACHE_SECONDS: "60" }, member.key);
+    expect(bad.status).toBe(500);
+    expect(((await bad.json()) as { details: { variables: string[] } }).details.variables).toEqual(["AUTH_CACHE_SECONDS"]);
+  });
+});
+
 describe("non-ASCII look-alikes are refused before case folding", () => {
   it("a message filter or a new user's e-mail with the Kelvin sign (\u212A) is a 400, not a match for k", async () => {
     const member = await makeUser();
