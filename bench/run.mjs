@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --out FILE] [-- --keep] [-- --only api,messages,inbound,calls,web,cpu,memory]
+// npm run bench [-- --quick] [-- --out FILE] [-- --keep] [-- --only api,messages,inbound,calls,web,push,cpu,memory]
 //
 // Starts KaisouMail locally on fresh state (the Cloudflare simulator + `wrangler dev`, as
 // `npm start` does) and a baseline Worker (bench/baseline-worker: hello-world fetch, no-op email)
@@ -17,6 +17,7 @@ import { call, clearSimRequests, createMailbox, enableDomain, must, simRequests,
 import { load, merge } from "./lib/load.mjs";
 import { KiB, MiB, makeMessage, sizeLabel } from "./lib/mail.mjs";
 import { groupCpuDeltaMs, groupCpuSnapshot } from "./lib/procs.mjs";
+import { deliver, deliveryLatency, fanOut, idleCpu, pushMail } from "./lib/push.mjs";
 import { cursorFor, messageIdAt, messagesInsert, sqlFile } from "./lib/seed.mjs";
 import { AppStack, BaselineStack, ROOT, killAll, sleep, snapshot } from "./lib/stack.mjs";
 import { firstLoad } from "./lib/web.mjs";
@@ -59,6 +60,7 @@ const CFG = QUICK
         [MiB, 2],
         [10 * MiB, 1],
       ],
+      push: { latencyMessages: 40, warmupMessages: 3, gapMs: [50, 1050], idleStreams: 200, idleWindowMs: 15_000, settleMs: 3000, fanStreams: 50, fanMessages: 50, fanConcurrency: 5 },
     }
   : {
       mode: "full",
@@ -87,6 +89,7 @@ const CFG = QUICK
         [MiB, 30],
         [10 * MiB, 4],
       ],
+      push: { latencyMessages: 200, warmupMessages: 3, gapMs: [50, 1050], idleStreams: 200, idleWindowMs: 60_000, settleMs: 5000, fanStreams: 50, fanMessages: 100, fanConcurrency: 5 },
     };
 
 const t0 = Date.now();
@@ -486,6 +489,102 @@ try {
       });
       say(`  ${route}: ${r.files.length} files, ${r.wireBytes} bytes on the wire (${r.encodings.join(",")}), ${r.gzip9Bytes} gzip -9, ${r.rawBytes} uncompressed; page module ${r.followedPage}`);
     }
+  });
+
+  // ---- Phase 6: push (waiting for mail) --------------------------------------------------------
+  // Delivery latency of the wait endpoint, the event stream and the 1 s polling they replace (all
+  // three watching the same messages); CPU of idle open streams; fan-out correctness. On a fresh
+  // `wrangler dev` of the app with nothing else under load (the memory figure has finished).
+  await guarded("push", async () => {
+    say("phase 6: push");
+    await memoryJob;
+    await Promise.all([app.startWorker(), baseline.stop(), floor.stop()]);
+    const P = CFG.push;
+    const key = app.adminKey;
+    const box = (localPart) => createMailbox(app, { localPart, subdomain: "push", domain: LIST_DOMAIN });
+    const [latBox, idleBox, fanBox] = [await box("latency"), await box("idle"), await box("fanout")];
+    // Warm-up (not measured): the first deliveries after a start compile the handler's code paths.
+    for (let i = 0; i < P.warmupMessages; i++) await deliver(app.url, latBox.address, pushMail({ to: latBox.address, subject: `warm-up ${i}` }));
+
+    say(`  delivery latency: ${P.latencyMessages} messages one at a time, gap ${P.gapMs[0]}–${P.gapMs[1]} ms, to a wait loop, a stream and a 1 s poller`);
+    const lat = await deliveryLatency({
+      base: app.url,
+      key,
+      address: latBox.address,
+      count: P.latencyMessages,
+      gapMs: P.gapMs,
+      onProgress: (n) => n % 50 === 0 && say(`    ${n}/${P.latencyMessages}`),
+    });
+    const poll = lat.poll;
+    const latLabel = (what) => `${what}, ${lat.messages} messages one at a time (POST to email trigger → client holds it)`;
+    add({
+      id: "push_latency_poll",
+      group: "Push",
+      label: latLabel("Delivery latency, polling GET /api/messages?mailbox&limit=1 once a second (what the page did)"),
+      kind: "latency",
+      value: poll,
+      detail: { polls: lat.polls, errors: lat.pollErrors, afterPost: lat.afterPost.poll, slowest: lat.slowest.poll },
+      goal: null,
+      status: poll.missing ? "errors" : null,
+    });
+    for (const [k, what] of [
+      ["wait", "Delivery latency, GET /api/messages/wait loop (after = last id)"],
+      ["stream", "Delivery latency, GET /api/messages/stream (one reader)"],
+    ]) {
+      const s = lat[k];
+      const ratio = s.p95 / poll.p95;
+      add({
+        id: `push_latency_${k}`,
+        group: "Push",
+        label: latLabel(what),
+        kind: "latency",
+        value: s,
+        baseline: poll,
+        ratio,
+        detail: {
+          afterPost: lat.afterPost[k],
+          beforePostReturned: lat.beforePostReturned[k],
+          duplicates: lat.duplicates[k],
+          slowest: lat.slowest[k],
+          ...(k === "wait" ? { calls: lat.waitCalls, timeouts: lat.waitTimeouts, errors: lat.waitErrors } : { keepAlives: lat.streamKeepAlives, malformed: lat.streamMalformed, error: lat.streamError }),
+        },
+        goal: { maxRatio: 0.2 },
+        status: s.missing || lat.duplicates[k] ? "errors" : ratio <= 0.2 ? "met" : "missed",
+      });
+    }
+    add({ id: "push_latency_post", group: "Push", label: "POST /cdn-cgi/handler/email of those messages (t0 → answer)", kind: "latency", value: { ...lat.post, missing: 0 }, detail: { gaps: lat.gaps }, goal: null, status: null });
+    say(`  p50/p95/p99 ms — wait ${lat.wait.p50}/${lat.wait.p95}/${lat.wait.p99}, stream ${lat.stream.p50}/${lat.stream.p95}/${lat.stream.p99}, polling ${poll.p50}/${poll.p95}/${poll.p99}; POST ${lat.post.p50}/${lat.post.p95}; missing ${lat.wait.missing}/${lat.stream.missing}/${poll.missing}`);
+
+    say(`  idle CPU: ${P.idleWindowMs / 1000} s with no stream, then ${P.idleWindowMs / 1000} s with ${P.idleStreams} open streams`);
+    const idle = await idleCpu({ base: app.url, key, address: idleBox.address, pgid: app.pgid, streams: P.idleStreams, windowMs: P.idleWindowMs, settleMs: P.settleMs });
+    add({
+      id: "push_idle_cpu",
+      group: "Push",
+      label: `App CPU while idle for ${P.idleWindowMs / 1000} s: ${P.idleStreams} open streams ÷ none (wrangler + workerd process group, /proc)`,
+      kind: "idle-cpu",
+      value: idle.ratio,
+      detail: idle,
+      goal: { maxRatio: 1.1 },
+      status: idle.stillOpen < P.idleStreams ? "errors" : idle.ratio <= 1.1 ? "met" : "missed",
+    });
+    const roles = (x) => Object.entries(x).map(([k, v]) => `${k} ${v}`).join(", ");
+    say(`  idle CPU: ${idle.open.cpuMs} ms with ${P.idleStreams} streams vs ${idle.none.cpuMs} ms with none → ${idle.ratio.toFixed(2)}× (${roles(idle.open.byRole)} vs ${roles(idle.none.byRole)})`);
+    say(`    ${idle.keepAlivesInWindow} keep-alives in ${idle.keepAliveRounds.length} round(s), ${idle.stillOpen} streams still open; quiet seconds (${idle.quietSeconds}) ${idle.quietRatio.toFixed(2)}× the no-stream level; per round ${idle.perRound ? roles(idle.perRound) : "—"} ms`);
+
+    say(`  fan-out: ${P.fanStreams} streams on one mailbox, ${P.fanMessages} messages ${P.fanConcurrency} at a time`);
+    const fan = await fanOut({ base: app.url, key, address: fanBox.address, streams: P.fanStreams, messages: P.fanMessages, concurrency: P.fanConcurrency });
+    add({
+      id: "push_fanout",
+      group: "Push",
+      label: `Fan-out: ${P.fanStreams} streams on one mailbox, ${P.fanMessages} messages delivered ${P.fanConcurrency} at a time`,
+      kind: "fanout",
+      value: fan.complete,
+      detail: fan,
+      goal: { all: true },
+      status: fan.ok ? "met" : "failed",
+    });
+    say(`  fan-out: ${fan.complete}/${fan.streams} streams got all ${fan.messages} exactly once, ${fan.inOrder}/${fan.streams} in the first stream's order; ${fan.eventsReceived} events, ${fan.duplicates} duplicates, ${fan.missing} missing, ${fan.extra} extra; last stream had each message p50 ${fan.toLastStream.p50} / p95 ${fan.toLastStream.p95} ms after its POST`);
+    if (!fan.ok) errors.push({ phase: "push", error: `fan-out failed: ${fan.complete}/${fan.streams} streams complete, ${fan.inOrder}/${fan.streams} in one order (${fan.duplicates} duplicates, ${fan.missing} missing, ${fan.extra} extra, ${fan.malformed} malformed; ${fan.streamErrors.join("; ")})` });
   });
 } catch (e) {
   errors.push({ phase: "setup", error: String(e?.stack ?? e) });
