@@ -5,7 +5,9 @@ import { log } from "../lib/log";
 import { foldAddress, parseAddress } from "../mailboxes/address";
 import { liveCatchAllSql, type MailboxRow } from "../mailboxes/repo";
 import { deliveryKey } from "./dedupe";
-import { parseMessage, type ParsedMessage } from "./parse";
+import { storageStage } from "../messages/capacity";
+import { byteLength, insertMessage, parsedKeyFor } from "../messages/store";
+import { parseMessage } from "./parse";
 
 /** Cloudflare Email Routing's limit; anything larger is refused before it is read. */
 export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
@@ -62,7 +64,8 @@ async function readAll(stream: ReadableStream<Uint8Array>, expected: number, lim
   return buffer.byteLength === size ? buffer : buffer.subarray(0, size);
 }
 
-type Recipient = MailboxRow & { duplicate_id: string | null };
+/** `db_bytes`: the D1 database size reported with the lookup (free: it rides on that query's meta). */
+type Recipient = MailboxRow & { duplicate_id: string | null; db_bytes: number | null };
 
 /** Why a recipient has no mailbox: the reason given to the sending server. */
 type NoMailbox = { rejected: string };
@@ -76,6 +79,13 @@ const UNAVAILABLE: NoMailbox = { rejected: "Mailbox unavailable" };
 const RECIPIENT_SQL =
   "SELECT b.*, (SELECT m.id FROM messages m WHERE m.mailbox_id = b.id AND m.dedupe_key = ?2) AS duplicate_id FROM mailboxes b WHERE b.address = ?1 AND b.status = 'active'";
 
+/** RECIPIENT_SQL's row, with the database size D1 reported for that query. */
+async function recipientRow(env: Env, to: string, key: string | null): Promise<Recipient | null> {
+  const res = await env.DB.prepare(RECIPIENT_SQL).bind(to, key).all<Recipient>();
+  const row = res.results[0];
+  return row ? { ...row, db_bytes: typeof res.meta.size_after === "number" ? res.meta.size_after : null } : null;
+}
+
 /**
  * The active mailbox for an envelope recipient, or a catch-all mailbox materialised for it. A
  * materialised mailbox lives CATCH_ALL_MAILBOX_TTL_MINUTES (the cron expires and destroys it like
@@ -83,7 +93,7 @@ const RECIPIENT_SQL =
  * new address is refused, so a stream of random recipients cannot fill the database.
  */
 async function recipientMailbox(env: Env, to: string, now: string, key: string | null): Promise<Recipient | NoMailbox> {
-  const row = await env.DB.prepare(RECIPIENT_SQL).bind(to, key).first<Recipient>();
+  const row = await recipientRow(env, to, key);
   if (row) {
     if (row.expires_at !== null && row.expires_at <= now) {
       await env.DB.prepare("UPDATE mailboxes SET status = 'expired' WHERE id = ? AND status = 'active'").bind(row.id).run();
@@ -127,7 +137,7 @@ async function recipientMailbox(env: Env, to: string, now: string, key: string |
     }
     return UNAVAILABLE; // catch-all was turned off meanwhile
   }
-  return (await env.DB.prepare(RECIPIENT_SQL).bind(to, key).first<Recipient>()) ?? UNAVAILABLE;
+  return (await recipientRow(env, to, key)) ?? UNAVAILABLE;
 }
 
 async function catchAllFull(env: Env, domainId: string, now: string, limit: number): Promise<boolean> {
@@ -178,6 +188,13 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
     return { kind: "rejected", reason: mailbox.rejected };
   }
   if (mailbox.duplicate_id) return { kind: "duplicate", messageId: mailbox.duplicate_id, mailboxId: mailbox.id };
+  // Storage pressure (DESIGN.md "Capacity and retention"): at the D1 limit nothing new is accepted,
+  // and the sender is told to retry later (a throw, like a failed D1 write; never setReject).
+  const stage = storageStage(mailbox.db_bytes, loadConfig(env).d1CapacityBytes);
+  if (stage === "full") {
+    log("error", "inbound.storage.full", { mailboxId: mailbox.id, databaseBytes: mailbox.db_bytes });
+    throw new Error("Storage full: the D1 database is at D1_CAPACITY_BYTES; try again later");
+  }
   const id = messageIdFor(now);
   const rawKey = `raw/${mailbox.id}/${id}.eml`;
   const size = raw.byteLength;
@@ -192,12 +209,26 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
   await rawPut;
 
   const body = JSON.stringify({ text: parsed.text, html: parsed.html, headers: parsed.headers });
-  const inline = body.length <= INLINE_BODY_MAX_CHARS;
-  const parsedKey = inline ? null : `parsed/${mailbox.id}/${id}.json`;
+  // Above 80 % of D1_CAPACITY_BYTES every parsed body goes to R2: the message costs D1 its metadata only.
+  const inline = body.length <= INLINE_BODY_MAX_CHARS && stage === "normal";
+  const parsedKey = inline ? null : parsedKeyFor(mailbox.id, id);
   const written = parsedKey ? [rawKey, parsedKey] : [rawKey];
   try {
     if (parsedKey) await env.MAIL_BUCKET.put(parsedKey, body, { httpMetadata: { contentType: "application/json" } });
-    await insertRows(env, { id, mailbox, to, from: message.from, parsed, size, rawKey, parsedKey, body: inline ? body : null, key, receivedAt: nowStr });
+    await insertMessage(env, {
+      id,
+      mailbox,
+      to,
+      from: message.from,
+      parsed,
+      size,
+      rawKey,
+      parsedKey,
+      parsedBytes: parsedKey ? byteLength(body) : 0,
+      body: inline ? body : null,
+      key,
+      receivedAt: nowStr,
+    });
   } catch (e) {
     if (String(e).includes("UNIQUE") && key) {
       // The same delivery arrived twice concurrently: keep the first copy only.
@@ -212,97 +243,4 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
   }
   log("info", "inbound.stored", { mailboxId: mailbox.id, messageId: id, sizeBytes: size, parseStatus: parsed.parseStatus });
   return { kind: "stored", messageId: id, mailboxId: mailbox.id, userId: mailbox.user_id, parseStatus: parsed.parseStatus };
-}
-
-async function insertRows(
-  env: Env,
-  m: {
-    id: string;
-    mailbox: MailboxRow;
-    to: string;
-    from: string;
-    parsed: ParsedMessage;
-    size: number;
-    rawKey: string;
-    parsedKey: string | null;
-    body: string | null;
-    key: string | null;
-    receivedAt: string;
-  },
-): Promise<void> {
-  const p = m.parsed;
-  const db = env.DB;
-  const statements: D1PreparedStatement[] = [
-    // The commit-order sequence (see migrations/0005): bumped and read in the same transaction.
-    db.prepare("UPDATE counters SET value = value + 1 WHERE name = 'message_seq'"),
-    db
-      .prepare(
-        `INSERT INTO messages (id, user_id, mailbox_id, mailbox_address, envelope_from, envelope_to, from_name, from_address, subject, preview_text,
-          message_id_header, dedupe_key, date_header, received_at, size_bytes, attachment_count, has_html, verification_code, verification_source,
-          verification_method, parse_status, parse_error, raw_r2_key, parsed_r2_key, verification_link, verification_confidence, seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26,
-          (SELECT value FROM counters WHERE name = 'message_seq'))`,
-      )
-      .bind(
-        m.id,
-        m.mailbox.user_id,
-        m.mailbox.id,
-        m.mailbox.address,
-        m.from || null,
-        m.to,
-        p.fromName,
-        p.fromAddress,
-        p.subject,
-        p.previewText,
-        p.messageId,
-        m.key,
-        p.dateHeader,
-        m.receivedAt,
-        m.size,
-        p.attachments.length,
-        p.html ? 1 : 0,
-        p.verification?.code ?? null,
-        p.verification?.source ?? null,
-        p.verification?.method ?? null,
-        p.parseStatus,
-        p.parseError,
-        m.rawKey,
-        m.parsedKey,
-        p.verification?.link ?? null,
-        p.verification?.confidence ?? null,
-      ),
-    db.prepare("UPDATE mailboxes SET last_received_at = ?2 WHERE id = ?1").bind(m.mailbox.id, m.receivedAt),
-  ];
-  if (m.body !== null) statements.push(db.prepare("INSERT INTO message_bodies (message_id, body) VALUES (?, ?)").bind(m.id, m.body));
-  // Multi-row inserts, chunked to stay under D1's 100 bound parameters per statement.
-  const recipientRows = p.recipients.map((r, i) => [`rcp_${m.id.slice(4)}${i.toString(16).padStart(4, "0")}`, m.id, r.kind, r.name, r.address]);
-  for (let i = 0; i < recipientRows.length; i += 20) {
-    const chunk = recipientRows.slice(i, i + 20);
-    statements.push(
-      db.prepare(`INSERT INTO message_recipients (id, message_id, kind, name, address) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")}`).bind(...chunk.flat()),
-    );
-  }
-  const attachmentRows = p.attachments.map((a) => [
-    `att_${m.id.slice(4)}${a.position.toString(16).padStart(4, "0")}`,
-    m.id,
-    a.position,
-    a.filename,
-    a.contentType,
-    a.sizeBytes,
-    a.contentId,
-    a.disposition,
-  ]);
-  for (let i = 0; i < attachmentRows.length; i += 12) {
-    const chunk = attachmentRows.slice(i, i + 12);
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO message_attachments (id, message_id, position, filename, content_type, size_bytes, content_id, disposition) VALUES ${chunk
-            .map(() => "(?, ?, ?, ?, ?, ?, ?, ?)")
-            .join(", ")}`,
-        )
-        .bind(...chunk.flat()),
-    );
-  }
-  await db.batch(statements);
 }

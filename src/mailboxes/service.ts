@@ -6,6 +6,7 @@ import type { Env } from "../env";
 import { actionable, ApiError } from "../lib/errors";
 import { newId, nowIso } from "../lib/http";
 import { log } from "../lib/log";
+import { purgeMailboxMessages } from "../messages/store";
 import { buildAddress, parseAddress } from "./address";
 import { MAX_ATTEMPTS, randomLocalPart, randomSubdomain } from "./generator";
 import { canSee, getMailbox, liveMailboxByAddress, toMailboxDTO, type MailboxDTO, type MailboxRow } from "./repo";
@@ -368,30 +369,7 @@ export class MailboxService {
   }
 }
 
-/** Removes every message of a mailbox: R2 objects first, then the rows (so a failure can be retried). */
+/** Removes every message of a mailbox: R2 objects first, then the rows (so a failure can be retried). See src/messages/store.ts. */
 export async function purgeMailboxMail(env: Env, mailboxId: string): Promise<void> {
-  for (;;) {
-    const { results } = await env.DB.prepare("SELECT id, raw_r2_key, parsed_r2_key FROM messages WHERE mailbox_id = ? LIMIT 90")
-      .bind(mailboxId)
-      .all<{ id: string; raw_r2_key: string; parsed_r2_key: string | null }>();
-    if (results.length === 0) return;
-    const ids = results.map((r) => r.id);
-    const marks = ids.map(() => "?").join(",");
-    // Attachment parts kept in R2 by a download (see routes/messages.ts), recorded on their rows.
-    const keptSql = `SELECT r2_key FROM message_attachments WHERE message_id IN (${marks}) AND r2_key IS NOT NULL`;
-    const { results: atts } = await env.DB.prepare(keptSql).bind(...ids).all<{ r2_key: string }>();
-    const keys = [...results.flatMap((r) => [r.raw_r2_key, r.parsed_r2_key]), ...atts.map((a) => a.r2_key)].filter((k): k is string => Boolean(k));
-    for (let i = 0; i < keys.length; i += 1000) await env.MAIL_BUCKET.delete(keys.slice(i, i + 1000));
-    const [keptSince] = (await env.DB.batch([
-      env.DB.prepare(keptSql).bind(...ids),
-      env.DB.prepare(`DELETE FROM message_recipients WHERE message_id IN (${marks})`).bind(...ids),
-      env.DB.prepare(`DELETE FROM message_attachments WHERE message_id IN (${marks})`).bind(...ids),
-      env.DB.prepare(`DELETE FROM message_bodies WHERE message_id IN (${marks})`).bind(...ids),
-      env.DB.prepare(`DELETE FROM messages WHERE id IN (${marks})`).bind(...ids),
-    ])) as [D1Result<{ r2_key: string }>, ...D1Result[]];
-    // Once more for kept parts as the rows said when they went: a download that was already running
-    // when the purge began may have (re)written one since the first read.
-    const late = keptSince.results.map((a) => a.r2_key);
-    for (let i = 0; i < late.length; i += 1000) await env.MAIL_BUCKET.delete(late.slice(i, i + 1000));
-  }
+  await purgeMailboxMessages(env, mailboxId);
 }

@@ -1,9 +1,10 @@
-import { SetupReport } from "../api/dto";
+import { CapacityReport, SetupReport } from "../api/dto";
 import { cloudflareClient } from "../cloudflare/client";
 import { CloudflareApiError } from "../cloudflare/errors";
 import type { CfZone } from "../cloudflare/types";
 import { json, nowIso } from "../lib/http";
 import { liveCatchAllSql } from "../mailboxes/repo";
+import { capacityReport, CRITICAL_RATIO, PRESSURE_RATIO, type CapacityReport as Capacity } from "../messages/capacity";
 import { route } from "./define";
 
 export type CheckStatus = "ok" | "missing" | "failing" | "skipped";
@@ -22,7 +23,8 @@ export interface SetupCheck {
 /** Something working as configured that an admin should still act on (not a setup failure). */
 export interface SetupWarning {
   id: string;
-  rootDomain: string;
+  /** The domain concerned; null for a deployment-wide warning (storage). */
+  rootDomain: string | null;
   detail: string;
   fix: string;
 }
@@ -149,16 +151,68 @@ export const adminRoutes = [
           }
         }
       }
+      const capacity = await capacityReport(c.env);
+      add(storageCheck(capacity));
       const count = (s: CheckStatus) => checks.filter((x) => x.status === s).length;
       return json({
         ok: count("missing") === 0 && count("failing") === 0,
         summary: { ok: count("ok"), missing: count("missing"), failing: count("failing"), skipped: count("skipped") },
         checks,
-        warnings: await catchAllWarnings(c.env.DB, cfg.catchAllMaxMailboxes),
+        warnings: [...storageWarnings(capacity), ...(await catchAllWarnings(c.env.DB, cfg.catchAllMaxMailboxes))],
       });
     },
   }),
+  route({
+    method: "GET",
+    path: "/api/admin/capacity",
+    access: "admin",
+    scope: "admin",
+    doc: {
+      summary: "Storage capacity: D1 size against D1_CAPACITY_BYTES, R2 totals, largest mailboxes, growth and days until full",
+      description:
+        "The D1 size is D1's own figure; R2 bytes and objects are running totals kept with every message write and delete. Growth compares with hourly snapshots the cron writes. See README.md#capacity-and-retention.",
+      responses: { 200: CapacityReport },
+    },
+    handler: async (_req, c) => json(await capacityReport(c.env)),
+  }),
 ];
+
+const pct = (ratio: number) => `${Math.round(ratio * 1000) / 10} %`;
+const STORAGE_FIX =
+  "Lower MESSAGE_RETENTION_DAYS or MAX_MESSAGES_PER_MAILBOX (the cron applies them within minutes), destroy large mailboxes (GET /api/admin/capacity lists them), or move to Workers Paid and raise D1_CAPACITY_BYTES; see DESIGN.md \"Scaling past one D1\".";
+
+/** The storage check: failing from 95 % of D1_CAPACITY_BYTES (at 100 % inbound mail is refused). */
+function storageCheck(c: Capacity): Omit<SetupCheck, "error" | "fix"> & { fix: string | null } {
+  const ratio = c.d1.usedRatio;
+  const failing = ratio !== null && ratio >= CRITICAL_RATIO;
+  const used = ratio === null ? "D1 did not report its size" : `D1 holds ${c.d1.bytes} of ${c.d1.capacityBytes} bytes (${pct(ratio)})`;
+  return {
+    id: "storage_capacity",
+    label: "Storage capacity",
+    status: failing ? "failing" : "ok",
+    detail:
+      c.stage === "full"
+        ? `${used}: inbound mail is being refused (senders retry later).`
+        : failing
+          ? `${used}: mail will be refused at 100 %.`
+          : `${used}.`,
+    fix: failing ? STORAGE_FIX : null,
+    docs: doc("capacity-and-retention"),
+  };
+}
+
+function storageWarnings(c: Capacity): SetupWarning[] {
+  const ratio = c.d1.usedRatio;
+  if (ratio === null || ratio < PRESSURE_RATIO) return [];
+  return [
+    {
+      id: "storage_pressure",
+      rootDomain: null,
+      detail: `The D1 database is at ${pct(ratio)} of D1_CAPACITY_BYTES: new parsed bodies go to R2 only and the cron moves old ones out${c.daysUntilFull !== null ? `; full in about ${c.daysUntilFull} days at the current rate` : ""}.`,
+      fix: STORAGE_FIX,
+    },
+  ];
+}
 
 /**
  * Catch-all domains at CATCH_ALL_MAX_MAILBOXES live catch-all mailboxes: mail to new addresses on

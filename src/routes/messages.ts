@@ -7,6 +7,7 @@ import { attachmentContent } from "../mail/parse";
 import { addressSchema } from "../mailboxes/address";
 import { effectiveStatusSql } from "../mailboxes/repo";
 import { MessageDetail, MessageSummary } from "../api/dto";
+import { deleteMessages, recordKeptAttachment } from "../messages/store";
 import { SUMMARY_COLUMNS, summary, type MessageRow } from "../messages/summary";
 import { route, type AuthedContext } from "./define";
 import { isId } from "./schemas";
@@ -138,11 +139,6 @@ function attachmentResponse(meta: AttachmentMeta, body: ReadableStream | Uint8Ar
   });
 }
 
-/** R2 deletes at most 1000 keys per call. */
-async function deleteObjects(bucket: R2Bucket, keys: string[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 1000) await bucket.delete(keys.slice(i, i + 1000));
-}
-
 /**
  * Puts a decoded attachment in R2 and records its key on the attachment row. A message deleted
  * meanwhile has no row left to record it on: its delete has already cleared R2, so the object just
@@ -153,8 +149,7 @@ async function keepAttachment(c: AuthedContext, row: MessageRow, attachmentId: s
   let recorded = false;
   try {
     await c.env.MAIL_BUCKET.put(key, content);
-    const res = await c.env.DB.prepare("UPDATE message_attachments SET r2_key = ?3 WHERE id = ?1 AND message_id = ?2").bind(attachmentId, row.id, key).run();
-    recorded = res.meta.changes > 0;
+    recorded = await recordKeptAttachment(c.env, { messageId: row.id, mailboxId: row.mailbox_id }, attachmentId, key, content.byteLength);
   } catch (e) {
     log("warn", "attachment.keep.failed", { messageId: row.id, attachmentId, error: String(e) });
   }
@@ -311,22 +306,8 @@ export const messageRoutes = [
     doc: { summary: "Delete a message and everything stored for it", responses: { 204: null } },
     handler: async (request, c) => {
       const row = await visibleMessage(c, request.params.id);
-      const db = c.env.DB;
-      const keptSql = "SELECT r2_key FROM message_attachments WHERE message_id = ? AND r2_key IS NOT NULL";
-      // R2 first, rows second: a failure leaves the message listed, and deleting it again finishes the job.
-      const { results: kept } = await db.prepare(keptSql).bind(row.id).all<{ r2_key: string }>();
-      const keys = [row.raw_r2_key, ...(row.parsed_r2_key ? [row.parsed_r2_key] : []), ...kept.map((k) => k.r2_key)];
-      await deleteObjects(c.env.MAIL_BUCKET, keys);
-      const [keptSince] = (await db.batch([
-        db.prepare(keptSql).bind(row.id),
-        db.prepare("DELETE FROM message_recipients WHERE message_id = ?").bind(row.id),
-        db.prepare("DELETE FROM message_bodies WHERE message_id = ?").bind(row.id),
-        db.prepare("DELETE FROM message_attachments WHERE message_id = ?").bind(row.id),
-        db.prepare("DELETE FROM messages WHERE id = ?").bind(row.id),
-      ])) as [D1Result<{ r2_key: string }>, ...D1Result[]];
-      // Once more for kept parts, as the rows said when they went: an attachment download racing this
-      // delete may have (re)written one since the first read.
-      await deleteObjects(c.env.MAIL_BUCKET, keptSince.results.map((k) => k.r2_key));
+      // R2 first, rows second (src/messages/store.ts): a failure leaves the message listed, and deleting it again finishes the job.
+      await deleteMessages(c.env, [row]);
       return new Response(null, { status: 204 });
     },
   }),

@@ -31,6 +31,7 @@ describe("GET /api/admin/setup", () => {
       ["token_valid", "ok"],
       ["zones_readable", "ok"],
       ["routing_rules_readable", "ok"],
+      ["storage_capacity", "ok"],
     ]);
     expect(d.byId.runtime_token!.detail).toContain("CLOUDFLARE_RUNTIME_API_TOKEN");
     expect(JSON.stringify(d)).not.toContain(SIM_TOKEN);

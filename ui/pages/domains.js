@@ -29,6 +29,29 @@ function Countdown({ iso }) {
   return html`<span data-testid="next-check">${left > 1000 ? `in ${dur(left)}` : left > -30000 ? "now…" : `overdue (was due ${dur(-left)} ago)`}</span>`;
 }
 
+const mb = (n) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`);
+
+/** Storage (GET /api/admin/capacity): how full D1 is; red at the limit, amber from 80 %. */
+function StorageCard() {
+  const [c, setC] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    api("/admin/capacity").then(setC, setError);
+  }, []);
+  if (error) return html`<${ErrorBox} error=${error} testid="storage-error" />`;
+  if (!c) return null;
+  const pct = c.d1.usedRatio === null ? null : Math.round(c.d1.usedRatio * 1000) / 10;
+  const kind = c.stage === "full" || (pct ?? 0) >= 95 ? "err" : c.stage === "r2_bodies" ? "warn" : "";
+  return html`<section class="card" aria-labelledby="storage-h" data-testid="storage-card" data-stage=${c.stage}>
+    <div class="card-head"><h2 id="storage-h">Storage</h2><span class="muted small">${c.messages} messages · R2 ${mb(c.r2.bytes)} in ${c.r2.objects} objects</span></div>
+    <p data-testid="storage-used">D1 ${pct === null ? "size unknown" : html`<strong>${pct} %</strong> full`} (${c.d1.bytes === null ? "?" : mb(c.d1.bytes)} of ${mb(c.d1.capacityBytes)})${c.daysUntilFull !== null ? ` · full in about ${c.daysUntilFull} days at the current rate` : ""}.</p>
+    ${kind &&
+    html`<p class=${`alert ${kind}`} role="status">${c.stage === "full"
+      ? "The database is full: incoming mail is refused (senders retry later). Lower MESSAGE_RETENTION_DAYS or MAX_MESSAGES_PER_MAILBOX, destroy large mailboxes, or raise D1_CAPACITY_BYTES on a paid plan."
+      : "The database is filling up: new message bodies go to R2 only and the cron moves old ones out."}</p>`}
+  </section>`;
+}
+
 /** A domain that is still being worked on by its automatic re-check. */
 const waiting = (d) => d.projectStatus === "pending" || (d.projectStatus === "provisioning_error" && d.nextRetryAt);
 
@@ -218,6 +241,7 @@ export default function DomainsPage({ meta, reloadMeta }) {
   const pendingCount = items.filter((d) => d.projectStatus === "pending").length;
   return html`
     <${PageHead} title="Domains" />
+    <${StorageCard} />
     <${BindCard} meta=${meta} onBound=${onBound} />
     ${sync?.status === "rate_limited" &&
     html`<div class="alert warn" role="status" data-testid="rate-limited">
