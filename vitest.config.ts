@@ -26,6 +26,7 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   process.env.SIM_TEST_PORT ??= String(await freePort());
   const simUrl = `http://127.0.0.1:${process.env.SIM_TEST_PORT}`;
+  process.env.WEBHOOK_RECEIVER_PORT ??= String(await freePort());
   return {
     test: {
       projects: [
@@ -40,6 +41,10 @@ export default defineConfig(async () => {
                   // wrangler.toml says production; the tests run as `npm start` does (auth tests opt in to production).
                   APP_ENV: "development",
                   SIM_URL: simUrl,
+                  // The webhook receiver of test/webhook-receiver.ts; plain http on loopback needs
+                  // WEBHOOK_ALLOW_HTTP (production allows only https:// to public hosts).
+                  WEBHOOK_RECEIVER_URL: `http://127.0.0.1:${process.env.WEBHOOK_RECEIVER_PORT}`,
+                  WEBHOOK_ALLOW_HTTP: "true",
                   CLOUDFLARE_API_BASE_URL: `${simUrl}/client/v4`,
                   DOMAIN_RETRY_BASE_SECONDS: "60",
                   SESSION_SECRET: "test-session-secret-0123456789",
@@ -53,7 +58,7 @@ export default defineConfig(async () => {
             name: "workers",
             include: ["test/worker/**/*.test.ts"],
             setupFiles: ["./test/worker/setup.ts"],
-            globalSetup: ["./test/global-sim.ts"],
+            globalSetup: ["./test/global-sim.ts", "./test/webhook-receiver.ts"],
             testTimeout: 30_000,
             // The simulator is one shared HTTP service: files run one after another so each can
             // reset it and read its request log without another file's traffic mixed in.

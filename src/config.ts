@@ -90,6 +90,17 @@ const schema = z.object({
   SESSION_IDLE_MINUTES: int("SESSION_IDLE_MINUTES", 24 * 60, 5, 30 * 24 * 60),
   AUTH_CACHE_SECONDS: int("AUTH_CACHE_SECONDS", 30, 0, 30),
   SESSION_MAX_AGE_HOURS: int("SESSION_MAX_AGE_HOURS", 7 * 24, 1, 90 * 24),
+  // Capacity and retention (src/messages/store.ts, src/messages/capacity.ts).
+  MESSAGE_RETENTION_DAYS: int("MESSAGE_RETENTION_DAYS", 30, 0, 36_500),
+  MAX_MESSAGES_PER_MAILBOX: int("MAX_MESSAGES_PER_MAILBOX", 1000, 1, 10_000_000),
+  D1_CAPACITY_BYTES: int("D1_CAPACITY_BYTES", 500_000_000, 1, Number.MAX_SAFE_INTEGER),
+  // Webhooks (src/webhooks/).
+  WEBHOOK_SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: "WEBHOOK_SECRET_KEY must be at least 16 characters",
+  }),
+  WEBHOOK_ALLOW_HTTP: bool("WEBHOOK_ALLOW_HTTP"),
+  WEBHOOKS_PER_USER: int("WEBHOOKS_PER_USER", 10, 0, 10_000),
+  WEBHOOKS_PER_DEPLOYMENT: int("WEBHOOKS_PER_DEPLOYMENT", 100, 0, 100_000),
 });
 
 export interface Config {
@@ -125,6 +136,18 @@ export interface Config {
   sessionIdleMinutes: number;
   /** A session ends this long after sign-in, however active. */
   sessionMaxAgeHours: number;
+  /** Messages older than this many days are deleted, in any mailbox (null = kept until the mailbox goes). */
+  messageRetentionDays: number | null;
+  /** A mailbox keeps at most this many messages: the cron deletes the oldest beyond it. */
+  maxMessagesPerMailbox: number;
+  /** The D1 database size the pressure stages are measured against (the plan's limit). */
+  d1CapacityBytes: number;
+  /** Webhooks: the key their signing secrets are encrypted with (WEBHOOK_SECRET_KEY, else
+   *  SESSION_SECRET), whether http:// and private addresses are allowed, and the hook limits. */
+  webhookSecretKey: string | undefined;
+  webhookAllowHttp: boolean;
+  webhooksPerUser: number;
+  webhooksPerDeployment: number;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -173,6 +196,13 @@ export function loadConfig(env: Env): Config {
     authCacheSeconds: e.AUTH_CACHE_SECONDS,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     sessionMaxAgeHours: e.SESSION_MAX_AGE_HOURS,
+    messageRetentionDays: e.MESSAGE_RETENTION_DAYS === 0 ? null : e.MESSAGE_RETENTION_DAYS,
+    maxMessagesPerMailbox: e.MAX_MESSAGES_PER_MAILBOX,
+    d1CapacityBytes: e.D1_CAPACITY_BYTES,
+    webhookSecretKey: e.WEBHOOK_SECRET_KEY ?? e.SESSION_SECRET,
+    webhookAllowHttp: e.WEBHOOK_ALLOW_HTTP,
+    webhooksPerUser: e.WEBHOOKS_PER_USER,
+    webhooksPerDeployment: e.WEBHOOKS_PER_DEPLOYMENT,
   };
   cache.set(env, config);
   return config;

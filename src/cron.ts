@@ -4,6 +4,7 @@ import { nowIso } from "./lib/http";
 import { log } from "./lib/log";
 import type { MailboxRow } from "./mailboxes/repo";
 import { EXPIRED_GRACE_MS, MailboxService } from "./mailboxes/service";
+import { dispatchMailboxesExpired } from "./webhooks/repo";
 
 export const CLEANUP_BATCH = 25;
 /** A `creating` placeholder older than this belongs to a request that died half way. */
@@ -18,9 +19,10 @@ export async function runHousekeeping(env: Env, now = Date.now()): Promise<{ exp
   const db = env.DB;
   const nowStr = nowIso(now);
   const expired = await db
-    .prepare("UPDATE mailboxes SET status = 'expired' WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= ?")
+    .prepare("UPDATE mailboxes SET status = 'expired' WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= ? RETURNING id, user_id, address, expires_at")
     .bind(nowStr)
-    .run();
+    .all<{ id: string; user_id: string; address: string; expires_at: string | null }>();
+  await dispatchMailboxesExpired(env, expired.results); // webhooks: mailbox.expired (never throws)
   const stale = await db
     .prepare("DELETE FROM mailboxes WHERE status = 'creating' AND routing_rule_id IS NULL AND created_at <= ?")
     .bind(nowIso(now - STALE_CREATING_MS))

@@ -1,6 +1,7 @@
 import type { DomainObject } from "./domain/object";
 import type { CloudflareGate } from "./cloudflare/gate";
 import type { MailHub } from "./push/hub";
+import type { WebhookOutbox } from "./webhooks/outbox";
 
 /** Bindings and variables the Worker receives. Strings are parsed once by `loadConfig`. */
 export interface Env {
@@ -9,6 +10,7 @@ export interface Env {
   DOMAINS: DurableObjectNamespace<DomainObject>;
   CF_GATE: DurableObjectNamespace<CloudflareGate>;
   HUB: DurableObjectNamespace<MailHub>;
+  WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
   ASSETS?: Fetcher;
 
   APP_ENV?: string;
@@ -37,4 +39,11 @@ export interface Env {
   SESSION_IDLE_MINUTES?: string;
   AUTH_CACHE_SECONDS?: string;
   SESSION_MAX_AGE_HOURS?: string;
+  MESSAGE_RETENTION_DAYS?: string;
+  MAX_MESSAGES_PER_MAILBOX?: string;
+  D1_CAPACITY_BYTES?: string;
+  WEBHOOK_SECRET_KEY?: string;
+  WEBHOOK_ALLOW_HTTP?: string;
+  WEBHOOKS_PER_USER?: string;
+  WEBHOOKS_PER_DEPLOYMENT?: string;
 }

@@ -14,6 +14,7 @@ const PAGES = {
   "/mailboxes": ["Mailboxes", () => import("./pages/mailboxes.js"), false],
   "/domains": ["Domains", () => import("./pages/domains.js"), true],
   "/users": ["Users", () => import("./pages/users.js"), true],
+  "/webhooks": ["Webhooks", () => import("./pages/webhooks.js"), false],
   "/api-keys": ["API keys", () => import("./pages/keys.js"), false],
 };
 const loaded = {};

@@ -230,10 +230,96 @@ export const SetupReport = z
         docs: z.string(),
       }),
     ),
-    warnings: z.array(z.object({ id: z.string(), rootDomain: z.string(), detail: z.string(), fix: z.string() })),
+    warnings: z.array(z.object({ id: z.string(), rootDomain: z.string().nullable(), detail: z.string(), fix: z.string() })),
   })
   .meta({ id: "SetupReport" });
+
+const Growth = z
+  .object({
+    d1Bytes: z.number().int().describe("change of the D1 database size"),
+    r2Bytes: z.number().int(),
+    messages: z.number().int(),
+    since: z.string().describe("the snapshot compared with (ISO-8601, the start of its hour)"),
+  })
+  .nullable();
+
+export const CapacityReport = z
+  .object({
+    stage: z
+      .enum(["normal", "r2_bodies", "full"])
+      .describe("normal < 80 % of D1_CAPACITY_BYTES ≤ r2_bodies (new parsed bodies go to R2 only) < 100 % ≤ full (inbound mail is refused with a temporary failure)"),
+    d1: z.object({
+      bytes: z.number().int().nullable().describe("D1's own size figure (meta.size_after); null if D1 did not report it"),
+      capacityBytes: z.number().int().describe("D1_CAPACITY_BYTES"),
+      usedRatio: z.number().nullable().describe("bytes / capacityBytes"),
+    }),
+    r2: z.object({ bytes: z.number().int(), objects: z.number().int() }).describe("running totals of what KaisouMail put in R2 (raw messages, parsed bodies, kept attachments)"),
+    messages: z.number().int(),
+    largestMailboxes: z
+      .array(z.object({ id: z.string(), address: z.string(), status: z.string(), messageCount: z.number().int(), storedBytes: z.number().int() }))
+      .describe("top 10 live mailboxes by R2 bytes"),
+    growth: z.object({ last24h: Growth, last7d: Growth }).describe("from hourly snapshots written by the cron; null before the first one"),
+    daysUntilFull: z.number().nullable().describe("at the D1 growth rate of the longest window; null when not growing"),
+    retention: z.object({ messageRetentionDays: z.number().int().nullable(), maxMessagesPerMailbox: z.number().int() }),
+  })
+  .meta({ id: "CapacityReport" });
 
 /** Responses that are not JSON. */
 export const BINARY = "binary" as const;
 export const EVENT_STREAM = "event-stream" as const;
+
+export const WebhookFilter = z
+  .object({
+    hasCode: z.boolean().optional().describe("true: only messages with a verification code or link; false: only those without"),
+    fromContains: z.string().optional().describe("Case-insensitive substring of the sender's address or name"),
+    subjectContains: z.string().optional().describe("Case-insensitive substring of the subject"),
+  })
+  .meta({ id: "WebhookFilter" });
+
+export const Webhook = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    scope: z.enum(["user", "deployment"]).describe("user: the owner's mailboxes; deployment (admins only): every mailbox"),
+    url: z.string(),
+    description: z.string(),
+    mailbox: z.string().nullable().describe("Only this mailbox's mail, or null for all"),
+    filter: WebhookFilter,
+    enabled: z.boolean(),
+    disabledReason: z.string().nullable().describe("Why deliveries stopped (410 Gone, 24 h of failures, or disabled by the owner)"),
+    createdAt: iso,
+    updatedAt: iso,
+  })
+  .meta({ id: "Webhook" });
+export type WebhookDTO = z.infer<typeof Webhook>;
+
+export const NewWebhookSecret = z
+  .object({
+    webhook: Webhook,
+    secret: z.string().describe("The signing secret (whsec_…): shown once, never again"),
+  })
+  .meta({ id: "NewWebhookSecret" });
+
+export const WebhookAttempt = z
+  .object({
+    at: iso,
+    statusCode: z.number().int().nullable().describe("The endpoint's HTTP status, or null (timeout, network error)"),
+    durationMs: z.number().int(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: "WebhookAttempt" });
+
+export const WebhookDelivery = z
+  .object({
+    id: z.string().describe("The webhook-id header: the same on every retry"),
+    webhookId: z.string(),
+    eventType: z.string(),
+    status: z.enum(["pending", "succeeded", "failed"]),
+    attemptCount: z.number().int(),
+    attempts: z.array(WebhookAttempt).describe("The latest attempts (at most 20), oldest first"),
+    nextAttemptAt: isoOrNull.describe("When the next retry is due (pending only)"),
+    createdAt: iso,
+    deliveredAt: isoOrNull,
+  })
+  .meta({ id: "WebhookDelivery" });
+export type WebhookDeliveryDTO = z.infer<typeof WebhookDelivery>;

@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { SerialQueue } from "../lib/serial";
+import { dispatchDomainStatusChanged } from "../webhooks/repo";
 import { forgetActiveDomains } from "./active-domains";
 import { toDomainDTO, type DomainDTO } from "./dto";
 import type { DomainError, FailureInput } from "./errors";
@@ -330,7 +331,8 @@ export class DomainObject extends DurableObject<Env> {
       return;
     }
     const ctx = s.context;
-    await this.env.DB.prepare(
+    const previous = await this.env.DB.prepare("SELECT status FROM domains WHERE id = ?").bind(dto.id).first<string>("status");
+    const written = await this.env.DB.prepare(
       `INSERT INTO domains (id, root_domain, zone_id, binding_source, status, cloudflare_status, name_servers, catch_all_enabled,
          catch_all_owner_user_id, last_provision_error, last_error_code, last_error_hint, next_retry_at, retry_count,
          created_at, updated_at, last_provisioned_at, disabled_at, deleted_at, version)
@@ -366,6 +368,8 @@ export class DomainObject extends DurableObject<Env> {
       .run();
     forgetActiveDomains();
     this.dirty = false;
+    // Webhooks: domain.status_changed to deployment-wide (admin) hooks. Never throws.
+    if (written.meta.changes > 0 && previous !== dto.status) await dispatchDomainStatusChanged(this.env, dto, previous);
   }
 
   private nextVersion(): number {

@@ -5,6 +5,7 @@
 const SECRET_KEYS = /token|secret|authorization|cookie|password|api_?key|session/i;
 const SECRET_VALUES = [
   /\bkm_[A-Za-z0-9_-]{16,}/g, // KaisouMail API keys
+  /\bwhsec_[A-Za-z0-9+/=]{16,}/g, // webhook signing secrets
   /\bBearer\s+[^\s"]+/gi,
   /kaisoumail_session=[^;\s"]+/g,
 ];

@@ -9,6 +9,7 @@ import { messageRoutes } from "./messages";
 import { metaRoutes } from "./meta";
 import { pushRoutes } from "./push";
 import { userRoutes } from "./users";
+import { webhookRoutes } from "./webhooks";
 
 /** The route table: every route with its access level, in one place. */
-export const routes: RouteDef[] = [...metaRoutes, ...docsRoutes, ...authRoutes, ...userRoutes, ...domainRoutes, ...mailboxRoutes, ...pushRoutes, ...messageRoutes, ...adminRoutes, ...mcpRoutes];
+export const routes: RouteDef[] = [...metaRoutes, ...docsRoutes, ...authRoutes, ...userRoutes, ...webhookRoutes, ...domainRoutes, ...mailboxRoutes, ...pushRoutes, ...messageRoutes, ...adminRoutes, ...mcpRoutes];

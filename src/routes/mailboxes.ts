@@ -6,6 +6,7 @@ import { canSee, effectiveStatusSql, getMailbox, toMailboxDTO, type MailboxRow }
 import { MailboxService, MAX_TTL, MIN_TTL } from "../mailboxes/service";
 import { ApiError, notFound } from "../lib/errors";
 import { json, nowIso, parseQuery, readJson } from "../lib/http";
+import { dispatchMailboxCreated } from "../webhooks/repo";
 import { route, type AuthedContext } from "./define";
 import { isId, withDomainAlias } from "./schemas";
 
@@ -117,6 +118,7 @@ export const mailboxRoutes = [
     handler: async (request, c) => {
       const body = await readJson(request, createSchema);
       const mailbox = await new MailboxService(c.env, c.config).create(c.auth, body);
+      c.exec.waitUntil(dispatchMailboxCreated(c.env, mailbox)); // webhooks, after the commit
       return json(mailbox, { status: 201 });
     },
   }),
@@ -134,6 +136,7 @@ export const mailboxRoutes = [
     handler: async (request, c) => {
       const body = await readJson(request, ensureSchema);
       const { mailbox, created } = await new MailboxService(c.env, c.config).ensure(c.auth, body);
+      if (created) c.exec.waitUntil(dispatchMailboxCreated(c.env, mailbox)); // webhooks, after the commit
       return json(mailbox, { status: created ? 201 : 200 });
     },
   }),

@@ -275,6 +275,7 @@ describe("web page in Chromium", { timeout: 90_000 }, () => {
     expect(await waiting.getByTestId("project-status").getAttribute("data-status")).toBe("pending");
     expect(await waiting.getByTestId("row-problem").textContent()).toContain("Zone is pending activation");
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(1280);
+    expect(await page.getByTestId("storage-used").textContent()).toMatch(/\d+(\.\d)? % full/);
     await shot(page, "domains");
   });
 
@@ -454,6 +455,33 @@ describe("web page in Chromium", { timeout: 90_000 }, () => {
     await ci.getByTestId("key-revoke").click();
     await page.getByTestId("confirm").getByTestId("confirm-ok").click();
     await ci.getByText("revoked").waitFor();
+  });
+
+  it("creates a webhook with its signing secret shown once, disables, re-enables and deletes it", async () => {
+    await page.getByTestId("nav-webhooks").click();
+    // https:// to a name that never resolves: nothing is sent (no test event is requested here).
+    await page.getByTestId("webhook-url").fill("https://hooks.example.invalid/kaisou");
+    await page.getByTestId("webhook-description").fill("browser test");
+    await page.getByTestId("webhook-hascode").selectOption("yes");
+    await page.getByTestId("webhook-create").click();
+    const secret = await page.getByTestId("webhook-secret").getByTestId("webhook-secret-value").inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    const hook = page.locator('[data-testid="webhook-row"]', { hasText: "hooks.example.invalid" });
+    await hook.waitFor();
+    expect(await hook.textContent()).toContain("has a code");
+    await shot(page, "webhooks");
+    await hook.getByTestId("webhook-toggle").click();
+    await hook.getByTestId("webhook-disabled-reason").waitFor();
+    expect(await hook.getByTestId("webhook-disabled-reason").textContent()).toContain("Disabled by the owner");
+    await hook.getByTestId("webhook-toggle").click();
+    await hook.getByText("enabled").waitFor();
+    await hook.getByTestId("webhook-deliveries-toggle").click();
+    await hook.getByTestId("webhook-deliveries").getByText("No deliveries yet.").waitFor();
+    const listed = await page.evaluate(async () => (await fetch("/api/webhooks")).text());
+    expect(listed).not.toContain(secret);
+    await hook.getByTestId("webhook-delete").click();
+    await page.getByTestId("confirm").getByTestId("confirm-ok").click();
+    await hook.waitFor({ state: "detached" });
   });
 
   it("fits a 360 px wide screen without horizontal scrolling", async () => {

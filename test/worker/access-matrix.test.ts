@@ -32,6 +32,8 @@ interface World {
   attachmentId: string;
   keyId: string;
   address: string;
+  webhookId: string;
+  deliveryId: string;
 }
 
 interface Case {
@@ -85,10 +87,23 @@ const cases: Record<string, Case> = {
     owned: true,
   },
   "GET /api/admin/setup": { request: () => ({ path: "/api/admin/setup" }) },
+  "GET /api/admin/capacity": { request: () => ({ path: "/api/admin/capacity" }) },
   "POST /mcp": {
     request: () => ({ path: "/mcp", body: { jsonrpc: "2.0", id: 1, method: "tools/list" }, headers: { accept: "application/json, text/event-stream" } }),
   },
   "DELETE /api/messages/:id": { request: (w) => ({ path: `/api/messages/${w.messageId}` }), owned: true },
+  "GET /api/webhooks": { request: () => ({ path: "/api/webhooks" }) },
+  "POST /api/webhooks": { request: () => ({ path: "/api/webhooks", body: { url: `${env.WEBHOOK_RECEIVER_URL}/hook/matrix` } }) },
+  "GET /api/webhooks/:id": { request: (w) => ({ path: `/api/webhooks/${w.webhookId}` }), owned: true },
+  "PATCH /api/webhooks/:id": { request: (w) => ({ path: `/api/webhooks/${w.webhookId}`, body: { description: "matrix" } }), owned: true },
+  "DELETE /api/webhooks/:id": { request: (w) => ({ path: `/api/webhooks/${w.webhookId}` }), owned: true },
+  "POST /api/webhooks/:id/rotate-secret": { request: (w) => ({ path: `/api/webhooks/${w.webhookId}/rotate-secret` }), owned: true },
+  "POST /api/webhooks/:id/test": { request: (w) => ({ path: `/api/webhooks/${w.webhookId}/test` }), owned: true },
+  "GET /api/webhooks/:id/deliveries": { request: (w) => ({ path: `/api/webhooks/${w.webhookId}/deliveries` }), owned: true },
+  "POST /api/webhooks/:id/deliveries/:deliveryId/retry": {
+    request: (w) => ({ path: `/api/webhooks/${w.webhookId}/deliveries/${w.deliveryId}/retry` }),
+    owned: true,
+  },
 };
 
 let admin: Caller;
@@ -118,6 +133,13 @@ async function world(): Promise<World> {
   const messageId = (delivered as { messageId: string }).messageId;
   const att = await env.DB.prepare("SELECT id FROM message_attachments WHERE message_id = ? ORDER BY position LIMIT 1").bind(messageId).first<{ id: string }>();
   const key = await api("POST", "/api/api-keys", { key: member.key, body: { name: "second" } });
+  const hook = await api("POST", "/api/webhooks", { key: member.key, body: { url: `${env.WEBHOOK_RECEIVER_URL}/hook/matrix` } });
+  const deliveryId = `evt_${crypto.randomUUID().replaceAll("-", "")}`;
+  await env.DB.prepare(
+    "INSERT INTO webhook_deliveries (id, webhook_id, event_type, payload, status, window_started_at, created_at) VALUES (?, ?, 'webhook.test', '{}', 'failed', ?, ?)",
+  )
+    .bind(deliveryId, hook.body.webhook.id, new Date().toISOString(), new Date().toISOString())
+    .run();
   return {
     member,
     other,
@@ -132,6 +154,8 @@ async function world(): Promise<World> {
     attachmentId: att!.id,
     keyId: key.body.apiKeyRecord.id,
     address: mb.body.address,
+    webhookId: hook.body.webhook.id,
+    deliveryId,
   };
 }
 
@@ -168,6 +192,7 @@ async function memberState(w: World): Promise<string> {
     env.DB.prepare("SELECT * FROM mailboxes WHERE user_id = ? ORDER BY id").bind(w.member.userId),
     env.DB.prepare("SELECT * FROM messages WHERE user_id = ? ORDER BY id").bind(w.member.userId),
     env.DB.prepare("SELECT id, name, revoked_at FROM api_keys WHERE user_id = ? ORDER BY id").bind(w.member.userId),
+    env.DB.prepare("SELECT id, url, description, filter_json, enabled, disabled_reason, secret_enc, updated_at FROM webhooks WHERE user_id = ? ORDER BY id").bind(w.member.userId),
   ]);
   return JSON.stringify(rows.map((r) => r.results));
 }
@@ -219,7 +244,7 @@ describe("access matrix", () => {
         if (who === "other" && def.access === "user") {
           // Nothing of the member's is visible to or changed by another member.
           if (c!.owned) expect([403, 404, 409], label).toContain(res.status);
-          for (const id of [w.mailboxId, w.messageId, w.keyId, w.address]) expect(bodyText, label).not.toContain(id);
+          for (const id of [w.mailboxId, w.messageId, w.keyId, w.address, w.webhookId, w.deliveryId]) expect(bodyText, label).not.toContain(id);
           expect(await memberState(w), label).toBe(before);
           continue;
         }

@@ -7,6 +7,8 @@ import { receiveMessage } from "../../src/mail/inbound";
 import worker from "../../src/index";
 import { routeTable, type RouteDef } from "../../src/router";
 import { encodeCursor } from "../../src/routes/messages";
+import { encryptSecret, generateWebhookSecret } from "../../src/webhooks/crypto";
+import { newWebhookId } from "../../src/webhooks/repo";
 import { contractViolation } from "./contract";
 import { activeDomain, api, makeUser, resetCloudflare, sim, type Caller } from "./helpers";
 import { fixtures, mockEmail } from "./mail-fixtures";
@@ -61,6 +63,9 @@ interface World {
   keyId: string;
   /** A member the user-admin routes act on (accepted cases may disable or delete it). */
   userId: string;
+  /** The member's webhook and one finished delivery of it. */
+  webhookId: string;
+  deliveryId: string;
 }
 
 let victims = 0;
@@ -90,6 +95,26 @@ async function world(def: RouteDef | null): Promise<World> {
   const att = await env.DB.prepare("SELECT id FROM message_attachments WHERE message_id = ? ORDER BY position LIMIT 1").bind(messageId).first<string>("id");
   const key = await api("POST", "/api/api-keys", { key: member.key, body: { name: "spare" } });
   const victim = await makeUser("member");
+  // Inserted directly (setup, not a case): the member's WEBHOOKS_PER_USER limit stays for the cases.
+  const webhookId = newWebhookId();
+  const deliveryId = `evt_${crypto.randomUUID().replaceAll("-", "")}`;
+  const now = new Date().toISOString();
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO webhooks (id, user_id, scope, url, secret_enc, created_at, updated_at) VALUES (?, ?, 'user', ?, ?, ?, ?)").bind(
+      webhookId,
+      member.userId,
+      `${env.WEBHOOK_RECEIVER_URL}/hook/fuzz`,
+      await encryptSecret(env.SESSION_SECRET!, webhookId, generateWebhookSecret()),
+      now,
+      now,
+    ),
+    env.DB.prepare("INSERT INTO webhook_deliveries (id, webhook_id, event_type, payload, status, window_started_at, created_at) VALUES (?, ?, 'webhook.test', '{}', 'succeeded', ?, ?)").bind(
+      deliveryId,
+      webhookId,
+      now,
+      now,
+    ),
+  ]);
   return {
     domainId,
     domainRoot,
@@ -100,6 +125,8 @@ async function world(def: RouteDef | null): Promise<World> {
     attachmentId: att!,
     keyId: key.body.apiKeyRecord.id,
     userId: victim.userId,
+    webhookId,
+    deliveryId,
   };
 }
 
@@ -188,9 +215,24 @@ function plausible(w: World): Record<string, fc.Arbitrary<unknown>> {
     subdomain: fc.oneof(fc.stringMatching(/^[a-z0-9]{1,8}(\.[a-z0-9]{1,8})?$/), fc.constantFrom("a..b", "x".repeat(200))),
     expiresInMinutes: fc.constantFrom(null, 60, 59, 525_600, 525_601, 61.5, "60", -1),
     address: fc.constantFrom(w.address, `fuzz@qa.${root}`, "nobody@nowhere.example", "@", "a@b@c", `UPPER@QA.${root.toUpperCase()}`, "x".repeat(400)),
+    url: fc.constantFrom(
+      `${env.WEBHOOK_RECEIVER_URL}/hook/fuzz`,
+      "https://hooks.example.com/x",
+      "http://169.254.169.254/latest",
+      "https://[::1]/x",
+      "javascript:alert(1)",
+      "not a url",
+      `https://${"h".repeat(2000)}.example`,
+      "",
+    ),
+    description: fc.constantFrom("fuzz", "", "d".repeat(501)),
+    mailbox: fc.constantFrom(w.address, "nobody@nowhere.example", "x", null),
+    filter: fc.constantFrom({}, { hasCode: true }, { hasCode: "yes" }, { fromContains: "" }, { subjectContains: "s".repeat(201) }, { other: 1 }, null, []),
+    enabled: fc.constantFrom(true, false, "true", null),
+    scope: fc.constantFrom("user", "deployment", "global", ""),
   };
 }
-const BODY_FIELDS = ["apiKey", "name", "scopes", "disabled", "email", "role", "mailDomain", "rootDomain", "zoneId", "localPart", "subdomain", "expiresInMinutes", "address"];
+const BODY_FIELDS = ["apiKey", "name", "scopes", "disabled", "email", "role", "mailDomain", "rootDomain", "zoneId", "localPart", "subdomain", "expiresInMinutes", "address", "url", "description", "mailbox", "filter", "enabled", "scope"];
 
 function bodyArb(w: World): fc.Arbitrary<string | undefined> {
   const known = plausible(w);
@@ -307,7 +349,7 @@ function segmentArb(real: string): fc.Arbitrary<string> {
     {
       weight: 2,
       arbitrary: fc
-        .tuple(fc.constantFrom("key", "dom", "mbx", "msg", "att", "usr", "MSG", ""), fc.stringMatching(/^[0-9a-f]{30,38}$/))
+        .tuple(fc.constantFrom("key", "dom", "mbx", "msg", "att", "usr", "whk", "evt", "MSG", ""), fc.stringMatching(/^[0-9a-f]{30,38}$/))
         .map(([p, h]) => (p ? `${p}_${h}` : h)),
     },
     { weight: 1, arbitrary: fc.constantFrom(real.toUpperCase(), `${real}'`, `${real} `, `${real}/../../users`, `${real}%00`, `${real}.json`, real.slice(0, -1)) },
@@ -372,6 +414,8 @@ interface Case {
 
 function realIdFor(def: RouteDef, param: string, w: World): string {
   if (param === "attachmentId") return w.attachmentId;
+  if (param === "deliveryId") return w.deliveryId;
+  if (def.path.startsWith("/api/webhooks")) return w.webhookId;
   if (def.path.startsWith("/api/api-keys")) return w.keyId;
   if (def.path.startsWith("/api/users")) return w.userId;
   if (def.path.startsWith("/api/domains")) return w.domainId;
@@ -462,7 +506,7 @@ async function callWorker(request: Request): Promise<Response> {
 // ---- state snapshots ----------------------------------------------------------------------
 
 async function d1State(): Promise<Record<string, string>> {
-  const [users, keys, domains, mailboxes, messages, recipients, attachments, failures, sessions] = await env.DB.batch<Record<string, unknown>>([
+  const [users, keys, domains, mailboxes, messages, recipients, attachments, failures, sessions, webhooks] = await env.DB.batch<Record<string, unknown>>([
     env.DB.prepare("SELECT id, email, name, role, disabled_at, deleted_at, created_at, updated_at FROM users ORDER BY id"),
     // last_used_at is touched by authentication itself, before a route accepts or rejects.
     env.DB.prepare("SELECT id, user_id, name, prefix, key_hash, scopes, created_at, revoked_at FROM api_keys ORDER BY id"),
@@ -474,6 +518,8 @@ async function d1State(): Promise<Record<string, string>> {
     env.DB.prepare("SELECT * FROM auth_failures ORDER BY client_key"),
     // last_seen_at is touched by authentication itself (at most once a minute).
     env.DB.prepare("SELECT id, user_id, api_key_id, created_at, expires_at, revoked_at FROM sessions ORDER BY id"),
+    // Webhook rows (deliveries are sent, and updated, by the outboxes' own alarms: not compared).
+    env.DB.prepare("SELECT * FROM webhooks ORDER BY id"),
   ]);
   const rows = (r: D1Result<Record<string, unknown>>) => `${r.results.length}:${JSON.stringify(r.results)}`;
   return {
@@ -488,6 +534,7 @@ async function d1State(): Promise<Record<string, string>> {
     message_attachments: rows(attachments!),
     auth_failures: rows(failures!),
     sessions: rows(sessions!),
+    webhooks: rows(webhooks!),
   };
 }
 
