@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --out FILE] [-- --keep] [-- --only api,messages,inbound,calls,web,push,cpu,memory]
+// npm run bench [-- --quick] [-- --out FILE] [-- --keep] [-- --only api,messages,inbound,calls,web,push,webhooks,capacity,cpu,memory]
 //
 // Starts KaisouMail locally on fresh state (the Cloudflare simulator + `wrangler dev`, as
 // `npm start` does) and a baseline Worker (bench/baseline-worker: hello-world fetch, no-op email)
@@ -21,6 +21,7 @@ import { deliver, deliveryLatency, fanOut, idleCpu, pushMail } from "./lib/push.
 import { cursorFor, messageIdAt, messagesInsert, sqlFile } from "./lib/seed.mjs";
 import { AppStack, BaselineStack, ROOT, killAll, sleep, snapshot } from "./lib/stack.mjs";
 import { firstLoad } from "./lib/web.mjs";
+import { drain, receiver, totalHits, waitDelivered } from "./lib/webhooks.mjs";
 
 const argv = process.argv.slice(2);
 const QUICK = argv.includes("--quick");
@@ -60,6 +61,8 @@ const CFG = QUICK
         [MiB, 2],
         [10 * MiB, 1],
       ],
+      capacity: { sizes: [[5 * KiB, 100], [100 * KiB, 40]], senders: 8, sustainedMs: 10_000 },
+      webhooks: { rounds: 1, durationMs: 1000, warmupMs: 300, downMs: 20_000, recoveryMessages: 10, recoveryWaitMs: 90_000, stallMs: 5_000 },
       push: { latencyMessages: 40, warmupMessages: 3, gapMs: [50, 1050], idleStreams: 200, idleWindowMs: 15_000, settleMs: 3000, fanStreams: 50, fanMessages: 50, fanConcurrency: 5 },
     }
   : {
@@ -89,6 +92,10 @@ const CFG = QUICK
         [MiB, 30],
         [10 * MiB, 4],
       ],
+      capacity: { sizes: [[5 * KiB, 400], [100 * KiB, 100]], senders: 8, sustainedMs: 30_000 },
+      // rounds/durationMs as --quick: with 5 × 3 s per side workerd ran out of file descriptors
+      // ("Too many open files", then `fetch failed`) about 6 minutes into the phase, twice
+      webhooks: { rounds: 1, durationMs: 1000, warmupMs: 300, downMs: 20_000, recoveryMessages: 20, recoveryWaitMs: 90_000, stallMs: 5_000 },
       push: { latencyMessages: 200, warmupMessages: 3, gapMs: [50, 1050], idleStreams: 200, idleWindowMs: 60_000, settleMs: 5000, fanStreams: 50, fanMessages: 100, fanConcurrency: 5 },
     };
 
@@ -208,6 +215,22 @@ async function compare(figs, { baselineRequest, requests, rounds = CFG.rounds, c
     );
     return f;
   });
+}
+
+/** A request builder for email() with `size`-byte messages to `to`, each with its own Message-ID. */
+function inboundRequest(size, to, onSend = () => {}) {
+  const from = "no-reply@sender.example";
+  const placeholder = "0".repeat(22);
+  const tmpl = makeMessage({ size, to, from, messageId: `<bench-${placeholder}@sender.example>`, seed: size });
+  const at = tmpl.indexOf(`<bench-${placeholder}`) + 7;
+  const tag = randomBytes(3).toString("hex");
+  let n = 0;
+  return () => {
+    onSend();
+    const body = Buffer.from(tmpl);
+    body.write(`${tag}${(n++).toString(16).padStart(16, "0")}`, at, "latin1");
+    return { method: "POST", path: `/cdn-cgi/handler/email?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, headers: { "content-type": "message/rfc822" }, body };
+  };
 }
 
 const pair = async ({ baselineRequest, requests, rounds, concurrency, ok, ...fig }) => (await compare([{ ...fig, ok }], { baselineRequest, requests, rounds, concurrency, ok }))[0];
@@ -585,6 +608,215 @@ try {
     });
     say(`  fan-out: ${fan.complete}/${fan.streams} streams got all ${fan.messages} exactly once, ${fan.inOrder}/${fan.streams} in the first stream's order; ${fan.eventsReceived} events, ${fan.duplicates} duplicates, ${fan.missing} missing, ${fan.extra} extra; last stream had each message p50 ${fan.toLastStream.p50} / p95 ${fan.toLastStream.p95} ms after its POST`);
     if (!fan.ok) errors.push({ phase: "push", error: `fan-out failed: ${fan.complete}/${fan.streams} streams complete, ${fan.inOrder}/${fan.streams} in one order (${fan.duplicates} duplicates, ${fan.missing} missing, ${fan.extra} extra, ${fan.malformed} malformed; ${fan.streamErrors.join("; ")})` });
+  });
+
+  // ---- Phase 7: webhooks ---------------------------------------------------------------------------
+  // Inbound messages/s through email() with 0, 1 and 5 matching webhooks (receivers: local Node
+  // servers answering 200 at once), on a fresh `wrangler dev` with WEBHOOK_ALLOW_HTTP=true. Each
+  // round runs the three hook counts in rotating order (hooks switched with PATCH {enabled}); before
+  // every run the receivers must have been quiet for 1.5 s, so one run's delivery backlog never
+  // lands in the next one's window.
+  await guarded("webhooks", async () => {
+    say("phase 7: webhooks");
+    await memoryJob;
+    await Promise.all([app.startWorker({ WEBHOOK_ALLOW_HTTP: "true" }), baseline.stop(), floor.stop()]);
+    const key = app.adminKey;
+    const hookBox = await createMailbox(app, { localPart: "hooks", subdomain: "wh", domain: LIST_DOMAIN });
+    const receivers = [];
+    for (let i = 0; i < 5; i++) receivers.push(await receiver());
+    try {
+      const hooks = [];
+      for (const r of receivers) hooks.push(await must(call(app.url, "POST", "/api/webhooks", { key, body: { url: r.url, mailbox: hookBox.address } }), "create webhook"));
+      const hookId = (h) => h.id ?? h.webhook?.id;
+      const enabled = hooks.map(() => true);
+      const setEnabled = async (k) => {
+        for (let i = 0; i < hooks.length; i++) {
+          const want = i < k;
+          if (enabled[i] !== want) {
+            await must(call(app.url, "PATCH", `/api/webhooks/${hookId(hooks[i])}`, { key, body: { enabled: want } }), "patch webhook");
+            enabled[i] = want;
+          }
+        }
+      };
+      let sent = 0;
+      const request = inboundRequest(5 * KiB, hookBox.address, () => sent++);
+      const counts = [0, 1, 5];
+      const runs = Object.fromEntries(counts.map((k) => [k, []]));
+      const deliveries = Object.fromEntries(counts.map((k) => [k, { expected: 0, delivered: 0, drainMs: [] }]));
+      // warm-up: one short run with all hooks on (compiles the webhook path), then drain
+      await setEnabled(5);
+      await load({ url: app.url, request, concurrency: CFG.concurrency, durationMs: CFG.webhooks.warmupMs, ok: (s) => s === 200 });
+      await drain(receivers);
+      for (let r = 0; r < CFG.webhooks.rounds; r++) {
+        for (let j = 0; j < counts.length; j++) {
+          const k = counts[(j + r) % counts.length];
+          await setEnabled(k);
+          await drain(receivers);
+          const before = totalHits(receivers);
+          sent = 0;
+          runs[k].push(await measured(app, request, { concurrency: CFG.concurrency, durationMs: CFG.webhooks.durationMs, warmupMs: CFG.webhooks.warmupMs, ok: (s) => s === 200 }));
+          const drainMs = await waitDelivered(receivers, before + sent * k, { stallMs: CFG.webhooks.stallMs });
+          deliveries[k].expected += sent * k;
+          deliveries[k].delivered += totalHits(receivers) - before;
+          deliveries[k].drainMs.push(drainMs);
+        }
+      }
+      if (Object.values(deliveries).some((d) => d.delivered < d.expected)) {
+        // say why (a hook disabled, deliveries failing): the figure is marked "errors"
+        const h = await call(app.url, "GET", `/api/webhooks/${hookId(hooks[0])}`, { key });
+        const dl = await call(app.url, "GET", `/api/webhooks/${hookId(hooks[0])}/deliveries?limit=2`, { key });
+        say(`  deliveries missing; hook 1: ${JSON.stringify(h.body).slice(0, 400)}; latest deliveries: ${JSON.stringify(dl.body).slice(0, 800)}`);
+      }
+      const merged = Object.fromEntries(
+        counts.map((k) => {
+          const m = merge(runs[k]);
+          m.cpuPerRequest = runs[k].reduce((a, x) => a + x.serverCpuMs, 0) / Math.max(1, m.requests);
+          return [k, m];
+        }),
+      );
+      for (const k of [1, 5]) {
+        const perRound = runs[k].map((t, r) => t.rps / runs[0][r].rps);
+        const ratio = median(perRound);
+        const d = deliveries[k];
+        const f = add({
+          id: `webhooks_${k}`,
+          group: "Webhooks",
+          label: `email() 5 KiB messages with ${k} matching webhook${k > 1 ? "s" : ""} (receivers on 127.0.0.1 answering 200 at once) ÷ with none`,
+          kind: "load",
+          target: strip(merged[k]),
+          baseline: strip(merged[0]),
+          ratio,
+          cpuRatio: median(runs[k].map((t, r) => runs[0][r].cpuPerRequest / t.cpuPerRequest)),
+          perRound,
+          detail: { deliveries: d },
+          goal: k === 5 ? { min: 0.9 } : null,
+          note: `${d.delivered}/${d.expected} deliveries accepted by the receivers${d.delivered < d.expected ? ` (the rest still pending, no attempt, ${CFG.webhooks.stallMs / 1000} s after the last arrived: the outbox's 60 s safety-net alarm, left set once its queue is empty, makes kick() a no-op)` : ""}`,
+        });
+        f.status = merged[k].errors > 0 || d.delivered < d.expected ? "errors" : f.goal ? (ratio >= f.goal.min ? "met" : "missed") : null;
+        say(
+          `  ${k} hook(s): ${merged[k].rps.toFixed(1)} msg/s p95 ${merged[k].p95.toFixed(1)} ms, CPU ${merged[k].cpuPerRequest.toFixed(2)} ms/msg vs none ${merged[0].rps.toFixed(1)} msg/s, ${merged[0].cpuPerRequest.toFixed(2)} ms/msg → ${ratio.toFixed(3)}× [${perRound.map((x) => x.toFixed(2)).join(" ")}]; ${d.delivered}/${d.expected} delivered, waited ${d.drainMs.join("/")} ms`,
+        );
+      }
+
+      // Recovery: hook 1 only; its receiver answers 503 for C.downMs while messages arrive, then 200.
+      // Retries come from the outbox's Durable Object alarm (5 s, then 30 s, ±10 %), so the down
+      // time is kept short. Passes when every message's event is accepted exactly once afterwards.
+      const W = CFG.webhooks;
+      // (its own mailbox, hook and receiver, so no backlog of the figures above is counted)
+      await setEnabled(0);
+      const recBox = await createMailbox(app, { localPart: "recovery", subdomain: "wh", domain: LIST_DOMAIN });
+      const rx = await receiver();
+      receivers.push(rx);
+      rx.status = 503;
+      await must(call(app.url, "POST", "/api/webhooks", { key, body: { url: rx.url, mailbox: recBox.address } }), "create webhook");
+      say(`  recovery: receiver down (503) for ${W.downMs / 1000} s while ${W.recoveryMessages} messages arrive, then up`);
+      const downAt = Date.now();
+      const one = inboundRequest(5 * KiB, recBox.address);
+      for (let i = 0; i < W.recoveryMessages; i++) {
+        const q = one();
+        const res = await fetch(`${app.url}${q.path}`, { method: "POST", headers: q.headers, body: q.body });
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`recovery: email() answered ${res.status}`);
+        await sleep(Math.floor((W.downMs * 0.5) / W.recoveryMessages));
+      }
+      await sleep(Math.max(0, downAt + W.downMs - Date.now()));
+      const refusedWhileDown = rx.hits;
+      rx.status = 200;
+      const upAt = Date.now();
+      while (rx.acceptedIds.size < W.recoveryMessages && Date.now() - upAt < W.recoveryWaitMs) await sleep(250);
+      const allInMs = Date.now() - upAt;
+      await sleep(3000); // anything sent twice would show up now
+      const accepted = rx.acceptedIds.size;
+      const duplicates = [...rx.acceptedIds.values()].reduce((a, v) => a + (v - 1), 0);
+      const ok = accepted === W.recoveryMessages && duplicates === 0;
+      add({
+        id: "webhooks_recovery",
+        group: "Webhooks",
+        label: `Receiver down (503) for ${W.downMs / 1000} s while ${W.recoveryMessages} messages arrive, then up: accepted deliveries per webhook-id (retries from the outbox alarm: 5 s, 30 s, …)`,
+        kind: "recovery",
+        value: accepted,
+        detail: { messages: W.recoveryMessages, accepted, duplicates, refusedWhileDown, allInMsAfterUp: allInMs, totalRequests: rx.hits },
+        goal: { all: true },
+        status: ok ? "met" : "failed",
+      });
+      say(`  recovery: ${accepted}/${W.recoveryMessages} accepted, ${duplicates} duplicates, ${refusedWhileDown} refused while down, all in ${(allInMs / 1000).toFixed(1)} s after the receiver came back`);
+      if (!ok) errors.push({ phase: "webhooks", error: `recovery failed: ${accepted}/${W.recoveryMessages} accepted, ${duplicates} duplicate accepted deliveries` });
+    } finally {
+      for (const r of receivers) await r.close();
+    }
+  });
+
+  // ---- Phase 8: capacity ---------------------------------------------------------------------------
+  await guarded("capacity", async () => {
+    say("phase 8: capacity");
+    await memoryJob;
+    await Promise.all([app.startWorker(), baseline.stop(), floor.stop()]);
+    const key = app.adminKey;
+    const C = CFG.capacity;
+    const d1 = async () => (await must(call(app.url, "GET", "/api/admin/capacity", { key }), "capacity")).d1;
+    const capBox = await createMailbox(app, { localPart: "capacity", subdomain: "cap", domain: LIST_DOMAIN });
+    const stage = async () => (await must(call(app.url, "GET", "/api/admin/capacity", { key }), "capacity")).stage;
+    const perMessage = async (size, n, where) => {
+      const request = inboundRequest(size, capBox.address);
+      const before = (await d1()).bytes;
+      const r = await load({ url: app.url, request, concurrency: 4, requests: n, ok: (s) => s === 200 });
+      if (r.errors) throw new Error(`storing ${n} ${sizeLabel(size)} messages: ${r.errors} errors (${r.errorSample})`);
+      const after = (await d1()).bytes;
+      const per = (after - before) / n;
+      add({
+        id: `capacity_d1_${where}_${size}`,
+        group: "Capacity",
+        label: `D1 bytes per stored ${sizeLabel(size)} message, ${where === "inline" ? "stage normal (parsed body inline when ≤ 16 Ki characters)" : "stage r2_bodies (≥ 80 % of D1_CAPACITY_BYTES: parsed bodies to R2)"}; ${n} messages, D1 size from GET /api/admin/capacity before and after`,
+        kind: "per-message",
+        value: per,
+        detail: { before, after, messages: n },
+        goal: null,
+        status: null,
+      });
+      say(`  ${sizeLabel(size)} ${where}: ${before} → ${after} bytes over ${n} messages = ${per.toFixed(0)} bytes/message`);
+    };
+    // warm-up (not measured): compile the handler's paths
+    await load({ url: app.url, request: inboundRequest(5 * KiB, capBox.address), concurrency: 2, requests: 10, ok: (s) => s === 200 });
+    if ((await stage()) !== "normal") throw new Error("capacity: stage is not normal on a fresh database");
+    for (const [size, n] of C.sizes) await perMessage(size, n, "inline");
+
+    // Sustained inbound: consecutive windows of 5 s, C.senders concurrent senders, 5 KiB messages.
+    say(`  sustained: ${C.senders} senders for ${C.sustainedMs / 1000} s`);
+    const windows = [];
+    const req = inboundRequest(5 * KiB, capBox.address);
+    const cpu0 = groupCpuSnapshot(app.pgid);
+    for (let t = 0; t < C.sustainedMs; t += 5000) windows.push(await load({ url: app.url, request: req, concurrency: C.senders, durationMs: Math.min(5000, C.sustainedMs - t), ok: (s) => s === 200 }));
+    const cpuMs = groupCpuDeltaMs(cpu0, groupCpuSnapshot(app.pgid));
+    const all = merge(windows);
+    all.cpuPerRequest = cpuMs / Math.max(1, all.requests);
+    const rates = windows.map((w) => w.rps);
+    add({
+      id: "capacity_sustained",
+      group: "Capacity",
+      label: `Sustained inbound: email() 5 KiB messages, ${C.senders} concurrent senders for ${C.sustainedMs / 1000} s (5 s windows)`,
+      kind: "sustained",
+      value: all.rps,
+      detail: { ...strip(all), windows: rates.map((x) => Math.round(x * 10) / 10) },
+      goal: null,
+      status: all.errors ? "errors" : null,
+    });
+    say(`  sustained: ${all.requests} messages, ${all.rps.toFixed(1)} msg/s, p95 ${all.p95.toFixed(1)} ms, windows ${rates.map((x) => x.toFixed(1)).join(" ")}, CPU ${all.cpuPerRequest.toFixed(2)} ms/msg, ${all.errors} errors`);
+
+    // Bodies in R2: restart with D1_CAPACITY_BYTES just above the current size ÷ 0.8, so the
+    // database is in the r2_bodies stage (≥ 80 %) with room for the messages below (< 100 %).
+    const now = (await d1()).bytes;
+    const cap = Math.floor(now / 0.82);
+    const growth = C.sizes.reduce((a, [, n]) => a + n * 4096, 0);
+    if (now + growth < cap) {
+      await app.startWorker({ D1_CAPACITY_BYTES: String(cap) });
+      const st = await stage();
+      if (st !== "r2_bodies") throw new Error(`capacity: expected stage r2_bodies with D1_CAPACITY_BYTES=${cap} at ${now} bytes, got ${st}`);
+      for (const [size, n] of C.sizes) await perMessage(size, n, "r2");
+      const end = await d1();
+      say(`  r2 stage: D1_CAPACITY_BYTES=${cap}, ended at ${end.bytes} bytes (${((end.bytes / cap) * 100).toFixed(1)} %)`);
+    } else {
+      say(`  r2 stage skipped: ${now} bytes leaves too little room below 100 % of ${cap}`);
+    }
   });
 } catch (e) {
   errors.push({ phase: "setup", error: String(e?.stack ?? e) });

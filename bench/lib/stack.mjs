@@ -203,8 +203,8 @@ export class AppStack {
     await waitFor(`${this.simUrl}/__sim/health`, "simulator", this.sim, 60_000);
   }
 
-  /** Starts (or restarts) `wrangler dev`; resolves once /health answers and the admin exists. */
-  async startWorker() {
+  /** Starts (or restarts) `wrangler dev`; resolves once /health answers and the admin exists. `extraVars` are added to the --var list for this start only. */
+  async startWorker(extraVars = {}) {
     await this.stopWorker();
     this.port = this.port ?? (await freePort());
     this.url = `http://${HOST}:${this.port}`;
@@ -228,6 +228,8 @@ export class AppStack {
       DOMAIN_RETRY_BASE_SECONDS: String(this.retryBaseSeconds),
       DOMAIN_RETRY_MAX_SECONDS: "60",
       CLOUDFLARE_RATE_LIMIT_PER_5_MIN: String(this.rateLimitPer5Min),
+      // per-phase extras (the webhooks phase: WEBHOOK_ALLOW_HTTP=true; capacity: D1_CAPACITY_BYTES)
+      ...extraVars,
     };
     this.wrangler = launch(
       bin("wrangler"),

@@ -12,13 +12,13 @@ export function renderTable({ figures, machine, config, durationSec }) {
   const rows = [];
   rows.push("| Figure | KaisouMail | Baseline | Ratio | Target | Status |");
   rows.push("|---|---|---|---|---|---|");
-  const order = ["API", "Messages", "Inbound", "Push", "CPU", "Memory", "Cloudflare calls", "Web page", "Runtime floor"];
+  const order = ["API", "Messages", "Inbound", "Push", "Webhooks", "Capacity", "CPU", "Memory", "Cloudflare calls", "Web page", "Runtime floor"];
   const sorted = [...figures].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
   for (const f of sorted) {
     switch (f.kind) {
       case "load": {
         const err = f.target.errors ? ` (${f.target.errors} errors: ${f.target.errorSample})` : "";
-        rows.push(`| ${f.label} | ${lat(f.target)}${err} | ${lat(f.baseline)} | ${num(f.ratio, 3)}× (CPU ${num(f.cpuRatio, 3)}×) | ${f.goal ? `≥ ${f.goal.min}×` : "—"} | ${status(f.status)} |`);
+        rows.push(`| ${f.label} | ${lat(f.target)}${err}${f.note ? `; ${f.note}` : ""} | ${lat(f.baseline)} | ${num(f.ratio, 3)}× (CPU ${num(f.cpuRatio, 3)}×) | ${f.goal ? `≥ ${f.goal.min}×` : "—"} | ${status(f.status)} |`);
         break;
       }
       case "growth":
@@ -71,6 +71,20 @@ export function renderTable({ figures, machine, config, durationSec }) {
         rows.push(
           `| Push: ${f.label} | ${d.complete}/${d.streams} streams got all ${d.messages} exactly once, ${d.inOrder}/${d.streams} in one order (${d.eventsReceived} events, ${d.duplicates} duplicates, ${d.missing} missing, ${d.extra} extra); last stream held each message p50 ${num(d.toLastStream.p50)} · p95 ${num(d.toLastStream.p95)} ms after its POST | — | — | all, once, one order | ${status(f.status)} |`,
         );
+        break;
+      }
+      case "recovery": {
+        const d = f.detail;
+        rows.push(`| ${f.label} | ${d.accepted}/${d.messages} events accepted, ${d.duplicates} accepted twice; ${d.refusedWhileDown} requests refused while down; all in ${num(d.allInMsAfterUp / 1000)} s after the receiver came back | — | — | every event, exactly once | ${status(f.status)} |`);
+        break;
+      }
+      case "per-message":
+        rows.push(`| ${f.label} | ${num(f.value, 0)} bytes/message | ${num(f.detail.before / KB, 0)} → ${num(f.detail.after / KB, 0)} KB | — | — | ${status(f.status)} |`);
+        break;
+      case "sustained": {
+        const d = f.detail;
+        const err = d.errors ? ` (${d.errors} errors: ${d.errorSample})` : "";
+        rows.push(`| ${f.label} | ${lat(d)}${err}; per window ${d.windows.join(" / ")} msg/s | — | — | — | ${status(f.status)} |`);
         break;
       }
       default:

@@ -72,9 +72,19 @@ export class WebhookOutbox extends DurableObject<Env> {
         .prepare("SELECT * FROM webhook_deliveries WHERE webhook_id = ? AND status = 'pending' ORDER BY seq LIMIT 1")
         .bind(webhookId)
         .first<DeliveryRow>();
-      if (!head) return;
+      if (!head) {
+        // Queue empty: drop the safety-net alarm set before the last send, or kick() would see
+        // an alarm and leave the next event waiting up to a minute for it.
+        await this.ctx.storage.deleteAlarm();
+        // A kick that came between the read above and this delete found that alarm and did
+        // nothing: look once more.
+        const more = await db.prepare("SELECT 1 FROM webhook_deliveries WHERE webhook_id = ? AND status = 'pending' LIMIT 1").bind(webhookId).first();
+        if (more) await this.ctx.storage.setAlarm(Date.now());
+        return;
+      }
       if (hook.enabled !== 1) {
         await failPending(db, webhookId);
+        await this.ctx.storage.deleteAlarm();
         return;
       }
       await this.ctx.storage.setAlarm(Date.now() + SAFETY_NET_MS);

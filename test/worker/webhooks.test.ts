@@ -4,7 +4,7 @@
  * (order, retries driven by runDurableObjectAlarm, 410, redirects) and URL safety. Deliveries go
  * to the receiver of test/webhook-receiver.ts at env.WEBHOOK_RECEIVER_URL.
  */
-import { createExecutionContext, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -250,6 +250,22 @@ describe("message.received", () => {
     expect(d).toMatchObject({ id: payload.id, eventType: "message.received", status: "succeeded", attemptCount: 1, nextAttemptAt: null });
     expect(d.attempts[0]).toMatchObject({ statusCode: 200, error: null });
     expect(d.attempts[0].durationMs).toBeGreaterThanOrEqual(0);
+    await api("DELETE", `/api/webhooks/${id}`, { key: member.key });
+  });
+
+  it("after the queue empties, the next event goes out on its own alarm at once (no leftover 60 s safety-net alarm)", async () => {
+    const mb = await newMailbox();
+    const { id } = await createHook(member, { url: hookUrl("back-to-back") });
+    await deliver(mb.address, "first");
+    // Sent by the outbox's own alarm (kick() sets it for now); the test drives nothing.
+    await until(async () => (await receiver.log("back-to-back")).length >= 1, 10_000);
+    await until(async () => (await deliveries(id))[0]?.status === "succeeded", 5_000);
+    // Found by the bench: the safety-net alarm set before the last send stayed set, so kick()
+    // scheduled nothing and the next event waited for it.
+    await until(async () => (await runInDurableObject(outboxStub(env, id), (_o, state) => state.storage.getAlarm())) === null, 3_000);
+    await deliver(mb.address, "second");
+    // The outbox's own alarm (set for now by kick(), not driven by the test) sends it.
+    await until(async () => (await receiver.log("back-to-back")).length >= 2, 10_000);
     await api("DELETE", `/api/webhooks/${id}`, { key: member.key });
   });
 
