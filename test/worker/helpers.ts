@@ -1,7 +1,10 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import worker from "../../src/index";
 import { resetBootstrapMemo } from "../../src/auth/authenticate";
 import { createUserWithKey, type Role } from "../../src/db/users";
 import { contractViolation } from "./contract";
+import { mockEmail } from "./mail-fixtures";
 
 /** Talks to the local Cloudflare simulator's control API (outside /client/v4). */
 export const sim = {
@@ -132,4 +135,23 @@ export async function activeDomain(adminKey: string, name: string): Promise<{ id
   const res = await api("POST", "/api/domains", { key: adminKey, body: { mailDomain: name, zoneId: zone.id } });
   if (res.status !== 201) throw new Error(`enable ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id, zoneId: zone.id };
+}
+
+/** The test env with a D1 whose batches fail ("D1 unavailable"): a store that cannot commit. */
+export function envWithFailingBatch(): typeof env {
+  const db = new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "batch") return async () => { throw new Error("D1 unavailable"); };
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { ...env, DB: db } as typeof env;
+}
+
+/** Delivers raw mail through the Worker's own email() export, its waitUntil work (hub poke, webhook queueing) awaited. */
+export async function deliverViaWorker(raw: Uint8Array, to: string, e: typeof env = env): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.email(mockEmail(raw, { to }) as unknown as ForwardableEmailMessage, e, ctx);
+  await waitOnExecutionContext(ctx);
 }

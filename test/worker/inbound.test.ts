@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { INLINE_BODY_MAX_CHARS, receiveMessage } from "../../src/mail/inbound";
 import { handleFetch } from "../../src/router";
 import { KEEP_ATTACHMENTS_FROM_BYTES } from "../../src/routes/messages";
-import { activeDomain, api, makeUser, resetCloudflare, type Caller } from "./helpers";
+import { activeDomain, api, makeUser, resetCloudflare, type Caller, envWithFailingBatch } from "./helpers";
 import { fixtures, mockEmail } from "./mail-fixtures";
 
 let admin: Caller;
@@ -265,14 +265,7 @@ describe("email handler", () => {
   });
 
   it("throws when D1 fails after the R2 writes, and removes what it wrote", async () => {
-    const failingDb = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "batch") return async () => { throw new Error("D1 unavailable"); };
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    const failing = { ...env, DB: failingDb } as typeof env;
+    const failing = envWithFailingBatch();
     const html = `<p>code 777123</p>${"<p>long body</p>".repeat(2000)}`;
     for (const raw of [fixtures.plain(address, "<d1-fail-small@acme.example>"), fixtures.html(address, html)]) {
       const before = await r2Objects();

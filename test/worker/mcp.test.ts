@@ -5,12 +5,9 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { activeDomain, api, makeUser, resetCloudflare, type Caller } from "./helpers";
-import { mockEmail } from "./mail-fixtures";
+import { activeDomain, api, deliverViaWorker, makeUser, resetCloudflare, type Caller } from "./helpers";
 
 const root = "mcp-test.com";
 let admin: Caller;
@@ -37,9 +34,7 @@ async function deliver(to: string, body: string): Promise<void> {
   const raw = new TextEncoder().encode(
     `From: Acme <no-reply@acme.example>\r\nTo: ${to}\r\nSubject: Your code\r\nMessage-ID: <${crypto.randomUUID()}@acme.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`,
   );
-  const ctx = createExecutionContext();
-  await worker.email(mockEmail(raw, { to }) as unknown as ForwardableEmailMessage, env, ctx);
-  await waitOnExecutionContext(ctx);
+  await deliverViaWorker(raw, to);
 }
 
 describe("MCP server (official client)", () => {

@@ -2,13 +2,12 @@
  * Waiting for mail (issue 17): the long-poll wait endpoint and the event stream, against the
  * Worker's real `email()` handler (which pokes the owner's MailHub after the D1 commit).
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { hubStub } from "../../src/push/hub";
-import { activeDomain, api, makeUser, resetCloudflare, type Caller } from "./helpers";
-import { mockEmail } from "./mail-fixtures";
+import { activeDomain, api, deliverViaWorker, envWithFailingBatch, makeUser, resetCloudflare, type Caller } from "./helpers";
 
 const root = "push-test.com";
 let admin: Caller;
@@ -38,11 +37,7 @@ function mail(to: string, body: string, subject = "Hello"): Uint8Array {
 }
 
 /** Through the Worker's own email() export, with its waitUntil work (the hub poke) awaited. */
-async function deliver(to: string, body: string, e: typeof env = env): Promise<void> {
-  const ctx = createExecutionContext();
-  await worker.email(mockEmail(mail(to, body), { to }) as unknown as ForwardableEmailMessage, e, ctx);
-  await waitOnExecutionContext(ctx);
-}
+const deliver = (to: string, body: string, e: typeof env = env) => deliverViaWorker(mail(to, body), to, e);
 
 async function lastMessageId(mailboxId: string): Promise<string> {
   return (await env.DB.prepare("SELECT id FROM messages WHERE mailbox_id = ? ORDER BY seq DESC LIMIT 1").bind(mailboxId).first<string>("id"))!;
@@ -266,14 +261,7 @@ describe("GET /api/messages/stream", () => {
     const mb = await newMailbox();
     const s = await openStream(`?mailbox=${mb.address}`);
     await eventually(async () => (await stats(member)).streams > 0);
-    const failingDb = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "batch") return async () => { throw new Error("D1 unavailable"); };
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    await expect(deliver(mb.address, "never stored", { ...env, DB: failingDb } as typeof env)).rejects.toThrow("D1 unavailable");
+    await expect(deliver(mb.address, "never stored", envWithFailingBatch())).rejects.toThrow("D1 unavailable");
     await deliver(mb.address, "stored");
     const e = await s.next();
     expect(e.data.previewText).toBe("stored");

@@ -15,8 +15,7 @@ import { GIVE_UP_AFTER_MS, retryDelayMs } from "../../src/webhooks/outbox";
 import { scrub } from "../../src/lib/log";
 import { eventBody, MAX_PAYLOAD_BYTES, outboxStub } from "../../src/webhooks/repo";
 import { checkWebhookUrl, isPrivateHost } from "../../src/webhooks/url";
-import { activeDomain, api, makeUser, resetCloudflare, type Caller } from "./helpers";
-import { mockEmail } from "./mail-fixtures";
+import { activeDomain, api, makeUser, resetCloudflare, type Caller, deliverViaWorker } from "./helpers";
 
 const root = "hooks-test.com";
 let admin: Caller;
@@ -68,11 +67,7 @@ function mail(to: string, body: string, subject = "Hello", from = "Acme <no-repl
 }
 
 /** Through the Worker's own email() export, its waitUntil work (hub poke, webhook queueing) awaited. */
-async function deliver(to: string, body: string, subject?: string, from?: string): Promise<void> {
-  const ctx = createExecutionContext();
-  await worker.email(mockEmail(mail(to, body, subject, from), { to }) as unknown as ForwardableEmailMessage, env, ctx);
-  await waitOnExecutionContext(ctx);
-}
+const deliver = (to: string, body: string, subject?: string, from?: string) => deliverViaWorker(mail(to, body, subject, from), to);
 
 async function createHook(owner: Caller, body: Record<string, unknown>): Promise<{ id: string; secret: string; webhook: any }> {
   const res = await api("POST", "/api/webhooks", { key: owner.key, body });
