@@ -7,6 +7,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, onUnauthorized } from "./api.js";
 import { html, navigate, Link, ErrorBox, useAction, PageHead } from "./ui.js";
+import { loadLang } from "./i18n.js";
 
 /** path → [label, loader, admin only] */
 const PAGES = {
@@ -119,4 +120,18 @@ function App() {
     </main>`;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+/** Re-renders the whole page when the language changes (setLang in i18n.js). */
+function Root() {
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    const bump = () => setN((x) => x + 1);
+    addEventListener("km:lang", bump);
+    return () => removeEventListener("km:lang", bump);
+  }, []);
+  return html`<${App} key=${n} />`;
+}
+
+loadLang().then(
+  () => render(html`<${Root} />`, document.getElementById("app")),
+  () => render(html`<${Root} />`, document.getElementById("app")),
+);
