@@ -6,7 +6,8 @@ import { foldAddress, parseAddress } from "../mailboxes/address";
 import { liveCatchAllSql, type MailboxRow } from "../mailboxes/repo";
 import { deliveryKey } from "./dedupe";
 import { storageStage } from "../messages/capacity";
-import { byteLength, insertMessage, parsedKeyFor } from "../messages/store";
+import { byteLength, insertMessage, parsedKeyFor, summaryOf, type NewMessage } from "../messages/store";
+import { HOOKS_FOR_ADDRESS_SQL, messageReceivedInserts, type WebhookRow } from "../webhooks/repo";
 import { parseMessage } from "./parse";
 
 /** Cloudflare Email Routing's limit; anything larger is refused before it is read. */
@@ -31,7 +32,7 @@ export interface InboundMessage {
 }
 
 export type InboundResult =
-  | { kind: "stored"; messageId: string; mailboxId: string; userId: string; parseStatus: string }
+  | { kind: "stored"; messageId: string; mailboxId: string; userId: string; parseStatus: string; webhookIds: string[] }
   | { kind: "duplicate"; messageId: string; mailboxId: string }
   | { kind: "rejected"; reason: string };
 
@@ -64,8 +65,11 @@ async function readAll(stream: ReadableStream<Uint8Array>, expected: number, lim
   return buffer.byteLength === size ? buffer : buffer.subarray(0, size);
 }
 
-/** `db_bytes`: the D1 database size reported with the lookup (free: it rides on that query's meta). */
-type Recipient = MailboxRow & { duplicate_id: string | null; db_bytes: number | null };
+/**
+ * `db_bytes`: the D1 database size reported with the lookup (free: it rides on that query's meta).
+ * `hooks`: the live webhooks that see this mailbox's mail, read in the same round trip.
+ */
+type Recipient = MailboxRow & { duplicate_id: string | null; db_bytes: number | null; hooks: WebhookRow[] };
 
 /** Why a recipient has no mailbox: the reason given to the sending server. */
 type NoMailbox = { rejected: string };
@@ -79,11 +83,12 @@ const UNAVAILABLE: NoMailbox = { rejected: "Mailbox unavailable" };
 const RECIPIENT_SQL =
   "SELECT b.*, (SELECT m.id FROM messages m WHERE m.mailbox_id = b.id AND m.dedupe_key = ?2) AS duplicate_id FROM mailboxes b WHERE b.address = ?1 AND b.status = 'active'";
 
-/** RECIPIENT_SQL's row, with the database size D1 reported for that query. */
+/** RECIPIENT_SQL's row, with the database size D1 reported for that query and the mailbox's webhooks (one D1 round trip). */
 async function recipientRow(env: Env, to: string, key: string | null): Promise<Recipient | null> {
-  const res = await env.DB.prepare(RECIPIENT_SQL).bind(to, key).all<Recipient>();
-  const row = res.results[0];
-  return row ? { ...row, db_bytes: typeof res.meta.size_after === "number" ? res.meta.size_after : null } : null;
+  const [res, hooks] = await env.DB.batch<unknown>([env.DB.prepare(RECIPIENT_SQL).bind(to, key), env.DB.prepare(HOOKS_FOR_ADDRESS_SQL).bind(to)]);
+  const row = res!.results[0] as Omit<Recipient, "db_bytes" | "hooks"> | undefined;
+  if (!row) return null;
+  return { ...row, db_bytes: typeof res!.meta.size_after === "number" ? res!.meta.size_after : null, hooks: hooks!.results as WebhookRow[] };
 }
 
 /**
@@ -213,22 +218,25 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
   const inline = body.length <= INLINE_BODY_MAX_CHARS && stage === "normal";
   const parsedKey = inline ? null : parsedKeyFor(mailbox.id, id);
   const written = parsedKey ? [rawKey, parsedKey] : [rawKey];
+  const row: NewMessage = {
+    id,
+    mailbox,
+    to,
+    from: message.from,
+    parsed,
+    size,
+    rawKey,
+    parsedKey,
+    parsedBytes: parsedKey ? byteLength(body) : 0,
+    body: inline ? body : null,
+    key,
+    receivedAt: nowStr,
+  };
+  // Webhooks (message.received): queued in the message's own batch, so committed together with it.
+  const hooks = messageReceivedInserts(env, mailbox.hooks, summaryOf(row));
   try {
     if (parsedKey) await env.MAIL_BUCKET.put(parsedKey, body, { httpMetadata: { contentType: "application/json" } });
-    await insertMessage(env, {
-      id,
-      mailbox,
-      to,
-      from: message.from,
-      parsed,
-      size,
-      rawKey,
-      parsedKey,
-      parsedBytes: parsedKey ? byteLength(body) : 0,
-      body: inline ? body : null,
-      key,
-      receivedAt: nowStr,
-    });
+    await insertMessage(env, { ...row, extra: hooks.statements });
   } catch (e) {
     if (String(e).includes("UNIQUE") && key) {
       // The same delivery arrived twice concurrently: keep the first copy only.
@@ -242,5 +250,5 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
     throw e;
   }
   log("info", "inbound.stored", { mailboxId: mailbox.id, messageId: id, sizeBytes: size, parseStatus: parsed.parseStatus });
-  return { kind: "stored", messageId: id, mailboxId: mailbox.id, userId: mailbox.user_id, parseStatus: parsed.parseStatus };
+  return { kind: "stored", messageId: id, mailboxId: mailbox.id, userId: mailbox.user_id, parseStatus: parsed.parseStatus, webhookIds: hooks.webhookIds };
 }

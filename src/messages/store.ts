@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import type { ParsedMessage } from "../mail/parse";
 import type { MailboxRow } from "../mailboxes/repo";
+import { summary, type MessageSummary } from "./summary";
 
 /**
  * Message storage: every write and delete of a message's rows (D1) and objects (R2) goes through
@@ -32,6 +33,33 @@ export interface NewMessage {
   body: string | null;
   key: string | null;
   receivedAt: string;
+  /** More statements that must commit with the message (webhook queue rows). */
+  extra?: D1PreparedStatement[];
+}
+
+/** The summary the API will show for a message about to be inserted (webhook payloads are built from it before the commit). */
+export function summaryOf(m: NewMessage): MessageSummary {
+  const p = m.parsed;
+  return summary({
+    id: m.id,
+    mailbox_id: m.mailbox.id,
+    mailbox_address: m.mailbox.address,
+    subject: p.subject,
+    preview_text: p.previewText,
+    from_name: p.fromName,
+    from_address: p.fromAddress,
+    received_at: m.receivedAt,
+    size_bytes: m.size,
+    attachment_count: p.attachments.length,
+    has_html: p.html ? 1 : 0,
+    parse_status: p.parseStatus,
+    verification_code: p.verification?.code ?? null,
+    verification_source: p.verification?.source ?? null,
+    verification_method: p.verification?.method ?? null,
+    verification_link: p.verification?.link ?? null,
+    verification_confidence: p.verification?.confidence ?? null,
+    seen_at: null, // new mail is unread
+  } as Parameters<typeof summary>[0]);
 }
 
 /** The metadata, recipients, attachments, inline body and the totals of one message: one D1 batch (one transaction). */
@@ -120,6 +148,7 @@ export async function insertMessage(env: Env, m: NewMessage): Promise<void> {
         .bind(...chunk.flat()),
     );
   }
+  if (m.extra) statements.push(...m.extra);
   await db.batch(statements);
 }
 

@@ -117,19 +117,49 @@ export function eventBody(deliveryId: string, event: WebhookEvent, timestamp: st
   return body;
 }
 
+/** The INSERTs that queue one event for the given hooks (for the caller's own D1 batch) and their delivery ids. */
+export function deliveryInserts(db: D1Database, hooks: Array<Pick<WebhookRow, "id">>, event: WebhookEvent, now = new Date().toISOString()): { statements: D1PreparedStatement[]; ids: string[] } {
+  const ids = hooks.map(() => newDeliveryId());
+  const statements = hooks.map((h, i) =>
+    db
+      .prepare(
+        "INSERT INTO webhook_deliveries (id, webhook_id, event_type, payload, status, next_attempt_at, window_started_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+      )
+      .bind(ids[i], h.id, event.type, eventBody(ids[i]!, event, now), now, now, now),
+  );
+  return { statements, ids };
+}
+
 /** Queues one event for the given hooks (one D1 batch), then pokes their outboxes. Returns the delivery ids. */
 export async function enqueue(env: Env, hooks: Array<Pick<WebhookRow, "id">>, event: WebhookEvent): Promise<string[]> {
   if (hooks.length === 0) return [];
-  const now = new Date().toISOString();
-  const ids = hooks.map(() => newDeliveryId());
-  await env.DB.batch(
-    hooks.map((h, i) =>
-      env.DB.prepare(
-        "INSERT INTO webhook_deliveries (id, webhook_id, event_type, payload, status, next_attempt_at, window_started_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-      ).bind(ids[i], h.id, event.type, eventBody(ids[i]!, event, now), now, now, now),
-    ),
-  );
-  await Promise.all(hooks.map((h) => kickOutbox(env, h.id)));
+  const { statements, ids } = deliveryInserts(env.DB, hooks, event);
+  await env.DB.batch(statements);
+  await kickOutboxes(env, hooks.map((h) => h.id));
+  return ids;
+}
+
+/** Pokes each hook's outbox (never throws). */
+export async function kickOutboxes(env: Env, webhookIds: string[]): Promise<void> {
+  await Promise.all([...new Set(webhookIds)].map((id) => kickOutbox(env, id)));
+}
+
+/** A pending delivery this old whose outbox has not taken it was queued by a kick that got lost. */
+export const STALLED_AFTER_MS = 60_000;
+
+/**
+ * Cron backstop: pokes the outbox of every hook that has a pending delivery due for more than a
+ * minute. Kicks after a commit run in waitUntil and may be lost (the queue rows never are), and a
+ * kick on a hook whose alarm is already set changes nothing, so this is safe to repeat.
+ */
+export async function kickStalledOutboxes(env: Env, now = Date.now()): Promise<string[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT DISTINCT webhook_id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 100",
+  )
+    .bind(new Date(now - STALLED_AFTER_MS).toISOString())
+    .all<{ webhook_id: string }>();
+  const ids = results.map((r) => r.webhook_id);
+  await kickOutboxes(env, ids);
   return ids;
 }
 
@@ -163,6 +193,25 @@ export function matchesFilter(filter: WebhookFilterSpec, m: MessageSummary): boo
 const LIVE_HOOKS = `SELECT w.* FROM webhooks w JOIN users u ON u.id = w.user_id
   WHERE w.enabled = 1 AND u.disabled_at IS NULL AND u.deleted_at IS NULL AND (w.scope = 'user' OR u.role = 'admin')`;
 
+/**
+ * The live hooks that see mail to the active mailbox at `?1` (an address): its owner's hooks,
+ * hooks bound to it, and the deployment's. Read in the inbound lookup's own D1 round trip.
+ */
+export const HOOKS_FOR_ADDRESS_SQL = `${LIVE_HOOKS.replace("FROM webhooks w", "FROM mailboxes b JOIN webhooks w ON (w.mailbox_id = b.id OR (w.mailbox_id IS NULL AND (w.scope = 'deployment' OR w.user_id = b.user_id)))")}
+  AND b.address = ?1 AND b.status = 'active' ORDER BY w.created_at`;
+
+/**
+ * `message.received` for a message being stored: the queue rows for the hooks whose filters match,
+ * to go into the message's own D1 batch, so the event is queued if and only if the message is
+ * committed (at-least-once, even when the Worker dies right after the commit).
+ */
+export function messageReceivedInserts(env: Env, hooks: WebhookRow[], message: MessageSummary): { statements: D1PreparedStatement[]; webhookIds: string[] } {
+  const matching = hooks.filter((h) => matchesFilter(parseFilter(h.filter_json), message));
+  if (matching.length === 0) return { statements: [], webhookIds: [] };
+  const event = { type: "message.received", data: { ...message }, links: messageLinks(apiOrigin(env), message.id) };
+  return { statements: deliveryInserts(env.DB, matching, event).statements, webhookIds: matching.map((h) => h.id) };
+}
+
 /** Enabled hooks that see mail of `mailboxId` owned by `userId`: the owner's, and the deployment's. */
 async function hooksFor(env: Env, userId: string, mailboxId: string): Promise<WebhookRow[]> {
   const { results } = await env.DB.prepare(
@@ -186,24 +235,6 @@ function apiOrigin(env: Env): string | undefined {
 function messageLinks(origin: string | undefined, id: string): Record<string, string> {
   const base = origin ?? "";
   return { detail: `${base}/api/messages/${id}`, raw: `${base}/api/messages/${id}/raw` };
-}
-
-/**
- * `message.received`, after the message is committed (from email(), in waitUntil). Failures are
- * logged, never thrown: mail delivery does not depend on webhooks.
- */
-export async function dispatchMessageReceived(env: Env, messageId: string): Promise<void> {
-  try {
-    const row = await env.DB.prepare(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE m.id = ?`).bind(messageId).first<MessageRow>();
-    if (!row) return;
-    const hooks = await hooksFor(env, row.user_id, row.mailbox_id);
-    if (hooks.length === 0) return;
-    const message = summary(row);
-    const matching = hooks.filter((h) => matchesFilter(parseFilter(h.filter_json), message));
-    await enqueue(env, matching, { type: "message.received", data: { ...message }, links: messageLinks(apiOrigin(env), message.id) });
-  } catch (e) {
-    log("warn", "webhook.dispatch_failed", { messageId, error: e instanceof Error ? e.message : String(e) });
-  }
 }
 
 /** `mailbox.created`, after the create / ensure routes succeed. Filters apply to messages only. */

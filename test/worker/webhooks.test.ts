@@ -13,9 +13,10 @@ import worker from "../../src/index";
 import { decryptSecret } from "../../src/webhooks/crypto";
 import { GIVE_UP_AFTER_MS, retryDelayMs } from "../../src/webhooks/outbox";
 import { scrub } from "../../src/lib/log";
-import { eventBody, MAX_PAYLOAD_BYTES, outboxStub } from "../../src/webhooks/repo";
+import { eventBody, kickStalledOutboxes, MAX_PAYLOAD_BYTES, outboxStub, STALLED_AFTER_MS } from "../../src/webhooks/repo";
 import { checkWebhookUrl, isPrivateHost } from "../../src/webhooks/url";
 import { activeDomain, api, makeUser, resetCloudflare, type Caller, deliverViaWorker } from "./helpers";
+import { mockEmail } from "./mail-fixtures";
 
 const root = "hooks-test.com";
 let admin: Caller;
@@ -94,6 +95,22 @@ async function until(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
     if (Date.now() > deadline) throw new Error("condition not reached in time");
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** D1 whose batches that write messages fail (the lookup, a read batch, still answers). */
+function envWithFailingInsert(): typeof env {
+  const db = new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === "batch")
+        return async (stmts: D1PreparedStatement[]) => {
+          if (stmts.length > 2) throw new Error("D1 unavailable");
+          return target.batch(stmts);
+        };
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { ...env, DB: db } as typeof env;
 }
 
 const deliveries = async (hookId: string, key = member.key) => {
@@ -498,6 +515,44 @@ describe("at-least-once, payload size, owners", () => {
     await drive(hook.id, async () => (await deliveries(hook.id))[0]?.status === "succeeded");
     const ids = (await receiver.log("again")).map((e) => e.headers["webhook-id"]);
     expect(ids).toEqual([d.id, d.id]);
+    await api("DELETE", `/api/webhooks/${hook.id}`, { key: member.key });
+  });
+
+  it("the event is queued in the message's own D1 batch: a kick lost after the commit is made up by the cron, a failed commit queues nothing", async () => {
+    const mb = await newMailbox();
+    const hook = await createHook(member, { url: hookUrl("lost-kick") });
+    // The isolate dies as soon as email() has answered: nothing it left to waitUntil reaches D1 or
+    // an outbox any more.
+    let dead = false;
+    const gone = () => {
+      throw new Error("isolate gone");
+    };
+    const db = new Proxy(env.DB, {
+      get(target, prop) {
+        if (dead) gone();
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const dying = { ...env, DB: db, WEBHOOK_OUTBOX: { idFromName: gone, get: gone } } as unknown as typeof env;
+    const ctx = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}), passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+    await worker.email(mockEmail(mail(mb.address, "kick me"), { to: mb.address }) as unknown as ForwardableEmailMessage, dying, ctx);
+    dead = true;
+    await new Promise((r) => setTimeout(r, 100));
+    const [queued] = await deliveries(hook.id);
+    expect(queued).toMatchObject({ eventType: "message.received", status: "pending", attemptCount: 0 });
+    const msg = await env.DB.prepare("SELECT id FROM messages WHERE mailbox_id = ?").bind(mb.id).first<{ id: string }>();
+    expect(JSON.parse((await env.DB.prepare("SELECT payload FROM webhook_deliveries WHERE id = ?").bind(queued.id).first<string>("payload"))!).data.id).toBe(msg!.id);
+    // Not yet stalled: the cron leaves it to the outbox.
+    expect(await kickStalledOutboxes(env)).not.toContain(hook.id);
+    // A minute later the cron's backstop pokes the outbox, which sends it.
+    expect(await kickStalledOutboxes(env, Date.now() + STALLED_AFTER_MS + 1000)).toContain(hook.id);
+    await drive(hook.id, async () => (await deliveries(hook.id))[0]?.status === "succeeded");
+    expect((await receiver.log("lost-kick")).map((e) => e.headers["webhook-id"])).toEqual([queued.id]);
+    // A commit that fails (D1 down for the message's batch) stores nothing and queues nothing.
+    await expect(deliverViaWorker(mail(mb.address, "never stored"), mb.address, envWithFailingInsert())).rejects.toThrow(/D1 unavailable/);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE mailbox_id = ?").bind(mb.id).first<number>("n")).toBe(1);
+    expect(await deliveries(hook.id)).toHaveLength(1);
     await api("DELETE", `/api/webhooks/${hook.id}`, { key: member.key });
   });
 
