@@ -115,7 +115,10 @@ export const Catalog = z
       status: z.enum(["live", "disabled", "rate_limited"]),
       retryAfter: isoOrNull,
       retryAfterSeconds: z.number().int().nullable(),
+      syncedAt: isoOrNull.describe("When Cloudflare's zone list was last read (cached for 60 s); null: never"),
     }),
+    nextCursor: z.string().nullable(),
+    total: z.number().int().describe("Domains in the whole catalog (all pages)"),
   })
   .meta({ id: "Catalog" });
 

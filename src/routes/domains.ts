@@ -1,16 +1,15 @@
 import { z } from "zod";
+import { base64url, fromBase64url } from "../auth/crypto";
 import { Catalog, Domain, type CatalogItemDTO } from "../api/dto";
-import { cloudflareClient } from "../cloudflare/client";
-import { CloudflareApiError } from "../cloudflare/errors";
 import type { CfZone } from "../cloudflare/types";
+import { catalogZones, readCatalog } from "../domain/catalog";
 import { rowToDomainDTO, type DomainRow } from "../domain/dto";
-import { classifyFailure } from "../domain/errors";
 import { forgetActiveDomains } from "../domain/active-domains";
 import { classifyApex } from "../domain/names";
 import { domainFailure, precondition, type CommandType, type DomainResult } from "../domain/object";
 import { domainStub } from "../domain/stub";
 import { ApiError, notFound } from "../lib/errors";
-import { json, readJson } from "../lib/http";
+import { json, parseQuery, readJson } from "../lib/http";
 import { route, type AuthedContext } from "./define";
 import { isId, withDomainAlias } from "./schemas";
 
@@ -51,7 +50,20 @@ async function domainRow(c: AuthedContext, id: string | undefined): Promise<Doma
 
 type CatalogItem = CatalogItemDTO;
 
-export function mergeCatalog(rows: DomainRow[], zones: CfZone[]): CatalogItem[] {
+const catalogQuery = z.object({
+  refresh: z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1").default(false).describe("true: list Cloudflare's zones now instead of the cached list"),
+  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+  cursor: z.string().max(400).optional(),
+});
+const encodeCatalogCursor = (rootDomain: string) => base64url(new TextEncoder().encode(rootDomain));
+function decodeCatalogCursor(cursor: string): string {
+  const bytes = fromBase64url(cursor);
+  const name = bytes ? new TextDecoder().decode(bytes) : "";
+  if (!/^[a-z0-9.-]{1,253}$/.test(name)) throw new ApiError(400, "Invalid request", { formErrors: [], fieldErrors: { cursor: ["cursor is not valid"] } });
+  return name;
+}
+
+export function mergeCatalog(rows: DomainRow[], zones: Array<Pick<CfZone, "id" | "name" | "status" | "name_servers">>): CatalogItem[] {
   const local = new Map(rows.map((r) => [r.root_domain, rowToDomainDTO(r)]));
   const remote = new Map(zones.map((z) => [z.name.toLowerCase(), z]));
   const keys = [...new Set([...local.keys(), ...remote.keys()])].sort();
@@ -125,28 +137,22 @@ export const domainRoutes = [
     scope: "admin",
     doc: {
       summary: "Cloudflare's zones merged with this deployment's domains; rate limits degrade to the local rows",
+      description:
+        "The zone list is cached for 60 s (stale-while-revalidate: an older list is answered at once while one background sweep refreshes it); `refresh=true` lists Cloudflare's zones before answering. Sorted by domain and paged with `cursor` and `limit`.",
+      query: catalogQuery,
       responses: { 200: Catalog },
       errors: [400, 404, 409, 502, 503],
     },
     handler: async (_req, c) => {
-      const { results: rows } = await c.env.DB.prepare("SELECT * FROM domains WHERE status <> 'deleted' ORDER BY root_domain ASC").all<DomainRow>();
-      const client = c.config.managementEnabled ? cloudflareClient(c.env, c.config, { maxGateWaitMs: 2_000 }) : null;
-      let zones: CfZone[] = [];
-      let cloudflareSync: Record<string, unknown> = { status: client ? "live" : "disabled", retryAfter: null, retryAfterSeconds: null };
-      if (client) {
-        try {
-          zones = await client.listZones(c.config.accountId ? { "account.id": c.config.accountId } : {});
-        } catch (e) {
-          if (e instanceof CloudflareApiError && e.status === 429) {
-            const seconds = e.retryAfterSeconds ?? 60;
-            cloudflareSync = { status: "rate_limited", retryAfter: new Date(Date.now() + seconds * 1000).toISOString(), retryAfterSeconds: seconds };
-          } else if (e instanceof CloudflareApiError) {
-            const err = classifyFailure("check_zone", e);
-            throw new ApiError(e.retryable ? 503 : err.status, e.message, { code: err.code, hint: err.hint, cloudflareCode: e.code });
-          } else throw e;
-        }
-      }
-      return json({ domains: mergeCatalog(rows, zones), cloudflareSync });
+      const q = parseQuery(c.url, catalogQuery);
+      const { rows, cache } = await readCatalog(c);
+      const { zones, sync } = await catalogZones(c, cache, q.refresh);
+      const all = mergeCatalog(rows, zones);
+      const after = q.cursor ? decodeCatalogCursor(q.cursor) : null;
+      const start = after === null ? 0 : all.findIndex((d) => d.rootDomain > after);
+      const page = start < 0 ? [] : all.slice(start, start + q.limit);
+      const more = start >= 0 && start + q.limit < all.length;
+      return json({ domains: page, cloudflareSync: sync, nextCursor: more ? encodeCatalogCursor(page[page.length - 1]!.rootDomain) : null, total: all.length });
     },
   }),
   route({

@@ -205,6 +205,88 @@ describe("configuration preconditions (seed messages)", () => {
 });
 
 describe("GET /api/domains/catalog", () => {
+  // The zone list is cached in D1 (src/domain/catalog.ts); each test starts with none.
+  beforeEach(async () => {
+    await env.DB.prepare("UPDATE zone_catalog SET zones_json = '[]', fetched_at = NULL, sweep_until = NULL, rate_limited_until = NULL").run();
+  });
+  const catalog = (query = "") => api("GET", `/api/domains/catalog${query}`, { key: admin.key });
+  const zoneListCalls = async () => (await cfCalls()).filter((c) => c === "GET /client/v4/zones").length;
+  async function until(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!(await cond())) {
+      if (Date.now() > deadline) throw new Error("condition not reached in time");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it("20 page loads within a minute cost one sweep of Cloudflare's zone list; Refresh sweeps again", async () => {
+    for (let i = 0; i < 120; i++) await sim.createZone(`swp${String(i).padStart(3, "0")}.net`);
+    await sim.clearRequests();
+    const loads = await Promise.all(Array.from({ length: 20 }, () => catalog()));
+    for (const r of loads) {
+      expect(r.status).toBe(200);
+      expect(r.body.domains.filter((d: { cloudflareAvailability: string }) => d.cloudflareAvailability === "available")).toHaveLength(120);
+      expect(r.body.cloudflareSync.syncedAt).not.toBeNull();
+    }
+    // 120 zones at Cloudflare's maximum of 50 per page: 3 list calls, once, for all 20 loads.
+    expect(await zoneListCalls()).toBe(3);
+    // A zone added in the dashboard: the cached list does not have it yet; Refresh does.
+    await sim.createZone("added-later.net");
+    expect((await catalog()).body.domains.some((d: { rootDomain: string }) => d.rootDomain === "added-later.net")).toBe(false);
+    expect(await zoneListCalls()).toBe(3);
+    const fresh = await catalog("?refresh=true");
+    expect(fresh.body.domains.find((d: { rootDomain: string }) => d.rootDomain === "added-later.net")).toMatchObject({ cloudflareAvailability: "available" });
+    expect(await zoneListCalls()).toBe(6);
+  });
+
+  it("a stale list is answered at once while one background sweep refreshes it", async () => {
+    await sim.createZone("stale-one.net");
+    expect((await catalog()).status).toBe(200);
+    await sim.createZone("stale-two.net");
+    // The list is now two minutes old.
+    const old = new Date(Date.now() - 120_000).toISOString();
+    await env.DB.prepare("UPDATE zone_catalog SET fetched_at = ?").bind(old).run();
+    await sim.clearRequests();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => catalog()));
+    for (const r of answers) {
+      expect(r.status).toBe(200);
+      expect(r.body.cloudflareSync.syncedAt).toBe(old); // served from the cache, not waiting for Cloudflare
+      expect(r.body.domains.some((d: { rootDomain: string }) => d.rootDomain === "stale-two.net")).toBe(false);
+    }
+    await until(async () => (await env.DB.prepare("SELECT fetched_at FROM zone_catalog").first<string>("fetched_at")) !== old);
+    expect(await zoneListCalls()).toBe(1); // five stale loads, one sweep
+    expect((await catalog()).body.domains.some((d: { rootDomain: string }) => d.rootDomain === "stale-two.net")).toBe(true);
+  });
+
+  it("pages with cursor and limit; a bad cursor or limit is a 400", async () => {
+    for (let i = 0; i < 7; i++) await sim.createZone(`page${i}.org`);
+    await bind("page-bound.org");
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let calls = 0;
+    let total = 0;
+    do {
+      const r: { status: number; body: any } = await catalog(`?limit=3${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(r.status).toBe(200);
+      expect(r.body.domains.length).toBeLessThanOrEqual(3);
+      total = r.body.total;
+      seen.push(...r.body.domains.map((d: { rootDomain: string }) => d.rootDomain));
+      cursor = r.body.nextCursor;
+      calls++;
+    } while (cursor);
+    // Earlier tests' local domains are in the catalog too: every item once, in order.
+    expect(total).toBeGreaterThanOrEqual(8);
+    expect(calls).toBe(Math.ceil(total / 3));
+    expect(seen).toEqual([...seen].sort());
+    expect(new Set(seen).size).toBe(total);
+    expect(seen).toEqual(expect.arrayContaining(["page-bound.org", ...Array.from({ length: 7 }, (_, i) => `page${i}.org`)]));
+    for (const q of ["?cursor=%%%", "?cursor=bm90IGEgZG9tYWluIQ", "?limit=0", "?limit=1001", "?refresh=maybe"]) {
+      const r = await catalog(q);
+      expect(r.status, q).toBe(400);
+      expect(r.body.error).toBe("Invalid request");
+    }
+  });
+
   it("merges every zone the token can see (all pages) with local records", async () => {
     for (let i = 0; i < 118; i++) await sim.createZone(`cat${String(i).padStart(3, "0")}.net`, i % 2 ? "active" : "pending");
     const bound = await bind("catalog-bound.com");
@@ -240,6 +322,20 @@ describe("GET /api/domains/catalog", () => {
     expect(res.status).toBe(200);
     expect(res.body.cloudflareSync).toMatchObject({ status: "rate_limited", retryAfterSeconds: 30 });
     expect(res.body.domains.some((d: { rootDomain: string }) => d.rootDomain === "ratelimited.com")).toBe(true);
+  });
+
+  it("a rate limit during Refresh keeps the last zone list (zones stay available) and says until when", async () => {
+    await sim.createZone("kept-zone.net");
+    expect((await catalog()).body.domains.find((d: { rootDomain: string }) => d.rootDomain === "kept-zone.net").cloudflareAvailability).toBe("available");
+    await sim.fault({ method: "GET", path: "/zones", kind: "429", retryAfter: 40, count: 1 });
+    const res = await catalog("?refresh=true");
+    expect(res.status).toBe(200);
+    expect(res.body.cloudflareSync).toMatchObject({ status: "rate_limited", retryAfterSeconds: 40 });
+    expect(res.body.domains.find((d: { rootDomain: string }) => d.rootDomain === "kept-zone.net").cloudflareAvailability).toBe("available");
+    // During the cooldown no page load calls Cloudflare, even with Refresh.
+    await sim.clearRequests();
+    expect((await catalog("?refresh=true")).body.cloudflareSync.status).toBe("rate_limited");
+    expect(await zoneListCalls()).toBe(0);
   });
 });
 
