@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --out FILE] [-- --keep] [-- --only api,messages,inbound,calls,web,push,webhooks,capacity,cpu,memory]
+// npm run bench [-- --quick] [-- --out FILE] [-- --keep] [-- --only api,messages,inbound,calls,web,push,webhooks,capacity,cpu,cputable,memory]
 //
 // Starts KaisouMail locally on fresh state (the Cloudflare simulator + `wrangler dev`, as
 // `npm start` does) and a baseline Worker (bench/baseline-worker: hello-world fetch, no-op email)
@@ -21,6 +21,7 @@ import { deliver, deliveryLatency, fanOut, idleCpu, pushMail } from "./lib/push.
 import { cursorFor, messageIdAt, messagesInsert, sqlFile } from "./lib/seed.mjs";
 import { AppStack, BaselineStack, ROOT, killAll, sleep, snapshot } from "./lib/stack.mjs";
 import { firstLoad } from "./lib/web.mjs";
+import { cpuTable, FREE_PLAN_CPU_MS, probeConfig } from "./lib/cpu-table.mjs";
 import { drain, receiver, totalHits, waitDelivered } from "./lib/webhooks.mjs";
 
 const argv = process.argv.slice(2);
@@ -44,7 +45,7 @@ const CFG = QUICK
       createRequests: 60,
       catalogRequests: 8,
       zones: 500,
-      messages: [1_000, 10_000],
+      messages: [1_000, 10_000, 100_000],
       floors: false,
       liveEvery: 16384,
       largeInboundRequests: 24,
@@ -62,6 +63,7 @@ const CFG = QUICK
         [10 * MiB, 1],
       ],
       capacity: { sizes: [[5 * KiB, 100], [100 * KiB, 40]], senders: 8, sustainedMs: 10_000 },
+      cpuTable: { singles: 20, batch: 20 },
       webhooks: { rounds: 1, durationMs: 1000, warmupMs: 300, downMs: 20_000, recoveryMessages: 10, recoveryWaitMs: 90_000, stallMs: 5_000 },
       push: { latencyMessages: 40, warmupMessages: 3, gapMs: [50, 1050], idleStreams: 200, idleWindowMs: 15_000, settleMs: 3000, fanStreams: 50, fanMessages: 50, fanConcurrency: 5 },
     }
@@ -75,7 +77,8 @@ const CFG = QUICK
       createRequests: 200,
       catalogRequests: null,
       zones: 500,
-      messages: [10_000, 100_000],
+      // small, big, huge: the issue-20 ceiling compares the huge mailbox's list p95 with the small one's
+      messages: [10_000, 100_000, 1_000_000],
       floors: true,
       liveEvery: 4096,
       largeInboundRequests: null,
@@ -93,6 +96,7 @@ const CFG = QUICK
         [10 * MiB, 4],
       ],
       capacity: { sizes: [[5 * KiB, 400], [100 * KiB, 100]], senders: 8, sustainedMs: 30_000 },
+      cpuTable: { singles: 100, batch: 100 },
       // rounds/durationMs as --quick: with 5 × 3 s per side workerd ran out of file descriptors
       // ("Too many open files", then `fetch failed`) about 6 minutes into the phase, twice
       webhooks: { rounds: 1, durationMs: 1000, warmupMs: 300, downMs: 20_000, recoveryMessages: 20, recoveryWaitMs: 90_000, stallMs: 5_000 },
@@ -233,6 +237,28 @@ function inboundRequest(size, to, onSend = () => {}) {
   };
 }
 
+/**
+ * A figure against its runtime floor (issue 22): both measured against the hello baseline in the
+ * same run, so their throughput ratios compare; `value` = the figure's ratio ÷ the floor's.
+ */
+function vsFloor(id, label, fig, floorFig, min) {
+  if (!fig || !floorFig) return null;
+  const value = fig.ratio / floorFig.ratio;
+  const status = fig.status === "errors" || floorFig.status === "errors" ? "errors" : value >= min ? "met" : "missed";
+  say(`  ${label}: ${value.toFixed(2)}× the floor (target ≥ ${min}×) → ${status}`);
+  return add({
+    id,
+    group: "Against the floors",
+    label,
+    kind: "vs-floor",
+    value,
+    detail: { targetRps: fig.target.rps, targetRatio: fig.ratio, floorRps: floorFig.target.rps, floorRatio: floorFig.ratio, figure: fig.id, floor: floorFig.id },
+    goal: { min },
+    status,
+  });
+}
+const byId = (id) => figures.find((f) => f.id === id);
+
 const pair = async ({ baselineRequest, requests, rounds, concurrency, ok, ...fig }) => (await compare([{ ...fig, ok }], { baselineRequest, requests, rounds, concurrency, ok }))[0];
 
 function runNode(args, { timeoutMs = 600_000 } = {}) {
@@ -270,7 +296,7 @@ async function guarded(name, fn) {
 // Data shared across phases
 
 const LIST_DOMAIN = "bench-mail.example";
-const ctx = { listMailbox: null, inboundMailbox: null, baseMs: Math.floor(Date.now() / 1000) * 1000 - 2 * 86_400_000 - CFG.messages[1] * 1000 };
+const ctx = { listMailbox: null, inboundMailbox: null, baseMs: Math.floor(Date.now() / 1000) * 1000 - 2 * 86_400_000 - Math.max(...CFG.messages) * 1000 };
 
 // ---------------------------------------------------------------------------------------------
 
@@ -296,6 +322,7 @@ try {
     for (let i = 0; i < rest.length; i += 25) await Promise.all(rest.slice(i, i + 25).map((n) => simZone(app.simUrl, n, i % 50 === 0 ? "pending" : "active")));
     ctx.listMailbox = await createMailbox(app, { localPart: "ava", subdomain: "desk", domain: LIST_DOMAIN });
     ctx.smallMailbox = await createMailbox(app, { localPart: "sam", subdomain: "desk", domain: LIST_DOMAIN });
+    ctx.hugeMailbox = await createMailbox(app, { localPart: "hugo", subdomain: "desk", domain: LIST_DOMAIN });
     ctx.inboundMailbox = await createMailbox(app, { localPart: "inbound", subdomain: "in", domain: LIST_DOMAIN });
   }
   const auth = { authorization: `Bearer ${app.adminKey}` };
@@ -318,13 +345,36 @@ try {
       rounds: CFG.createRounds,
       ok: (s) => s === 201,
     });
+    // The catalog as a page load sees it: Cloudflare's zone list cached (one sweep first).
+    await must(call(app.url, "GET", "/api/domains/catalog?refresh=true", { key: app.adminKey }), "catalog sweep");
     await pair({
       id: "catalog",
       group: "API",
-      label: `GET /api/domains/catalog (${CFG.zones} zones)`,
+      label: `GET /api/domains/catalog (${CFG.zones} zones, cached list)`,
       request: { path: "/api/domains/catalog", headers: auth },
       requests: CFG.catalogRequests ?? undefined,
     });
+    vsFloor("floor_vs_meta", "GET /api/meta ÷ the assets-routing floor (hello world behind static assets)", byId("meta"), byId("floor_hello_assets"), 0.95);
+    vsFloor("floor_vs_catalog", `GET /api/domains/catalog, ${CFG.zones} zones, warm ÷ the one-D1-read floor`, byId("catalog"), byId("floor_d1_1"), 0.5);
+    // 20 page loads within a minute: Cloudflare list calls (one sweep at most).
+    await clearSimRequests(app.simUrl);
+    await must(call(app.url, "GET", "/api/domains/catalog?refresh=true", { key: app.adminKey }), "catalog sweep");
+    const sweep = (await simRequests(app.simUrl)).filter((r) => r.method === "GET" && r.path.split("?")[0].endsWith("/zones")).length;
+    await clearSimRequests(app.simUrl);
+    for (let i = 0; i < 20; i++) await must(call(app.url, "GET", "/api/domains/catalog", { key: app.adminKey }), "catalog load");
+    const loads = (await simRequests(app.simUrl)).filter((r) => r.method === "GET" && r.path.split("?")[0].endsWith("/zones")).length;
+    add({
+      id: "calls_catalog_20_loads",
+      group: "Cloudflare calls",
+      label: `Catalog: 20 page loads within a minute after one Refresh (${CFG.zones} zones; one sweep = ${sweep} list calls at Cloudflare's maximum of 50 per page)`,
+      kind: "calls",
+      value: loads,
+      minimum: 0,
+      calls: [`${loads} GET /zones for the 20 loads`, `${sweep} GET /zones for the Refresh sweep`],
+      note: "the list is cached for 60 s",
+      status: loads <= sweep ? "met" : "missed",
+    });
+    say(`  catalog: Refresh sweep ${sweep} list calls; 20 page loads after it ${loads} list calls`);
   });
 
   // ---- Phase 2: message lists ------------------------------------------------------------------
@@ -332,8 +382,8 @@ try {
   // measured in the same rounds (so the p95 comparison sees the same machine), plus an empty
   // mailbox polled for its first page while the others hold everything.
   await guarded("messages", async () => {
-    const [small, big] = CFG.messages;
-    say(`phase 2: GET /api/messages (mailboxes with ${small.toLocaleString("en")} and ${big.toLocaleString("en")} messages)`);
+    const [small, big, huge] = CFG.messages;
+    say(`phase 2: GET /api/messages (mailboxes with ${[small, big, huge].map((v) => v.toLocaleString("en")).join(", ")} messages)`);
     await app.stopWorker();
     const row = (m) => ({ id: m.id, user_id: m.userId, address: m.address });
     const t = Date.now();
@@ -341,9 +391,13 @@ try {
       sqlFile(stateDir, "seed.sql", [
         messagesInsert({ baseMs: ctx.baseMs, from: 0, to: big, tag: 1, mailbox: row(ctx.listMailbox) }),
         messagesInsert({ baseMs: ctx.baseMs, from: 0, to: small, tag: 2, mailbox: row(ctx.smallMailbox) }),
+        // In slices: one recursive CTE of a million rows holds the whole result in memory.
+        ...Array.from({ length: Math.ceil(huge / 100_000) }, (_, i) =>
+          messagesInsert({ baseMs: ctx.baseMs, from: i * 100_000, to: Math.min(huge, (i + 1) * 100_000), tag: 3, mailbox: row(ctx.hugeMailbox) }),
+        ),
       ]),
     );
-    say(`  loaded ${(small + big).toLocaleString("en")} messages into D1 in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    say(`  loaded ${(small + big + huge).toLocaleString("en")} messages into D1 in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     await restartServers();
     const page = (mailbox, tag, count, deep) => {
       const q = `/api/messages?mailbox=${encodeURIComponent(mailbox.address)}&limit=50`;
@@ -354,34 +408,44 @@ try {
     for (const [m, tag, count] of [
       [ctx.smallMailbox, 2, small],
       [ctx.listMailbox, 1, big],
+      [ctx.hugeMailbox, 3, huge],
     ]) {
       const r = await call(app.url, "GET", page(m, tag, count, true).path, { key: app.adminKey });
       const want = messageIdAt(ctx.baseMs, count - 2 - Math.floor(count * 0.9), tag);
       if (r.status !== 200 || r.body.messages.length !== 50 || r.body.messages[0].id !== want) throw new Error(`deep page check failed: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
     }
     const n = (v) => v.toLocaleString("en");
-    const [sFirst, sDeep, bFirst, bDeep, quiet] = await compare(
+    const [sFirst, sDeep, bFirst, bDeep, quiet, hFirst, hDeep] = await compare(
       [
         { id: `list_first_${small}`, group: "Messages", label: `GET /api/messages first page of 50, mailbox with ${n(small)}`, request: page(ctx.smallMailbox, 2, small, false) },
         { id: `list_deep_${small}`, group: "Messages", label: `GET /api/messages page of 50 at cursor ${n(Math.floor(small * 0.9))}, mailbox with ${n(small)}`, request: page(ctx.smallMailbox, 2, small, true) },
-        { id: `list_first_${big}`, group: "Messages", label: `GET /api/messages first page of 50, mailbox with ${n(big)}`, request: page(ctx.listMailbox, 1, big, false), goal: { min: 0.25 } },
-        { id: `list_deep_${big}`, group: "Messages", label: `GET /api/messages page of 50 at cursor ${n(Math.floor(big * 0.9))}, mailbox with ${n(big)}`, request: page(ctx.listMailbox, 1, big, true), goal: { min: 0.25 } },
+        { id: `list_first_${big}`, group: "Messages", label: `GET /api/messages first page of 50, mailbox with ${n(big)}`, request: page(ctx.listMailbox, 1, big, false) },
+        { id: `list_deep_${big}`, group: "Messages", label: `GET /api/messages page of 50 at cursor ${n(Math.floor(big * 0.9))}, mailbox with ${n(big)}`, request: page(ctx.listMailbox, 1, big, true) },
         {
           id: "list_quiet",
           group: "Messages",
           label: `GET /api/messages first page of an empty mailbox (${n(small + big)} in others)`,
           request: { path: `/api/messages?mailbox=${encodeURIComponent(ctx.inboundMailbox.address)}&limit=50`, headers: auth },
         },
+        { id: `list_first_${huge}`, group: "Messages", label: `GET /api/messages first page of 50, mailbox with ${n(huge)}`, request: page(ctx.hugeMailbox, 3, huge, false) },
+        { id: `list_deep_${huge}`, group: "Messages", label: `GET /api/messages page of 50 at cursor ${n(Math.floor(huge * 0.9))}, mailbox with ${n(huge)}`, request: page(ctx.hugeMailbox, 3, huge, true) },
         ...(CFG.floors
-          ? [{ id: "floor_d1_2", group: "Runtime floor", label: "Floor Worker: two D1 reads per request (an API key lookup + one query)", request: { path: "/api/d1?n=2" }, stack: floor }]
+          ? [
+              { id: "floor_d1_2", group: "Runtime floor", label: "Floor Worker: two D1 reads per request (an API key lookup + one query)", request: { path: "/api/d1?n=2" }, stack: floor },
+              { id: "floor_d1_1_list", group: "Runtime floor", label: "Floor Worker: one D1 read per request (measured beside the lists)", request: { path: "/api/d1?n=1" }, stack: floor },
+            ]
           : []),
       ],
       { baselineRequest: { path: "/api/messages", headers: auth } },
     );
-    for (const [which, a, b] of [
-      ["first page", sFirst, bFirst],
-      ["deep page", sDeep, bDeep],
+    vsFloor("floor_vs_list", `GET /api/messages page of 50 at cursor ${n(Math.floor(big * 0.9))}, mailbox with ${n(big)} ÷ the one-D1-read floor`, bDeep, byId("floor_d1_1_list"), 0.9);
+    for (const [which, a, b, bigN] of [
+      ["first page", sFirst, bFirst, big],
+      ["deep page", sDeep, bDeep, big],
       ["empty mailbox's page vs the first page", sFirst, quiet],
+      // Issue 20's ceiling: a mailbox 100× larger than the small one (a million in the full run).
+      ["first page (huge)", sFirst, hFirst, huge],
+      ["deep page (huge)", sDeep, hDeep, huge],
     ]) {
       const growth = b.target.p95 / a.target.p95;
       add({
@@ -390,7 +454,7 @@ try {
         label:
           which === "empty mailbox's page vs the first page"
             ? `GET /api/messages p95: empty mailbox ÷ mailbox with ${n(small)} (same rounds)`
-            : `GET /api/messages ${which} p95: mailbox with ${n(big)} ÷ mailbox with ${n(small)} (same rounds)`,
+            : `GET /api/messages ${which.replace(" (huge)", "")} p95: mailbox with ${n(bigN)} ÷ mailbox with ${n(small)} (same rounds)`,
         kind: "growth",
         value: growth,
         detail: { p95Small: a.target.p95, p95Big: b.target.p95 },
@@ -420,7 +484,7 @@ try {
       };
       await compare(
         [
-          { id: `inbound_${size}`, group: "Inbound", label: `email() ${sizeLabel(size)} messages`, request, goal: size === 5 * KiB ? { min: 0.5 } : null },
+          { id: `inbound_${size}`, group: "Inbound", label: `email() ${sizeLabel(size)} messages`, request },
           ...(CFG.floors && size === 5 * KiB
             ? [{ id: "floor_email_5k", group: "Runtime floor", label: `Floor Worker: email() that only puts the ${sizeLabel(size)} message in R2 and inserts one D1 row`, request, stack: floor }]
             : []),
@@ -428,6 +492,7 @@ try {
         { ok: (s) => s === 200, requests: size >= MiB ? (CFG.largeInboundRequests ?? undefined) : undefined },
       );
     }
+    vsFloor("floor_vs_inbound", "email() 5 KiB ÷ the floor (one R2 put + one D1 write)", byId(`inbound_${5 * KiB}`), byId("floor_email_5k"), 0.9);
     // Every message the figures sent was stored (none rejected, none deduplicated away).
     const listed = await call(app.url, "GET", `/api/messages?mailbox=${encodeURIComponent(to)}&limit=1`, { key: app.adminKey });
     if (listed.status !== 200 || listed.body.messages.length !== 1) throw new Error("inbound messages were not listed");
@@ -889,6 +954,33 @@ await guarded("cpu", async () => {
   for (const n of node) {
     const w = workerd.find((x) => x.size === n.size);
     say(`  ${sizeLabel(n.size)}: Node ${n.cpuMs.median.toFixed(2)} ms, workerd ${w ? w.cpuMs.toFixed(2) : "?"} ms (code ${n.code}/${w?.code})`);
+  }
+});
+
+// ---- The Free plan's CPU table ------------------------------------------------------------------------
+// KaisouMail as bench/cpu-probe: every route, email() at three sizes, the cron and both alarms,
+// replayed against bindings that answer from a recording at once (see bench/lib/cpu-table.mjs).
+await guarded("cputable", async () => {
+  say(`CPU per invocation without I/O (the Free plan counts ${FREE_PLAN_CPU_MS} ms): KaisouMail as bench/cpu-probe`);
+  // The load phases are over and stopped everything; the simulator comes back on its saved state.
+  await app.startSim();
+  await app.startWorker({ WEBHOOK_ALLOW_HTTP: "true" }, { config: probeConfig(SNAP) });
+  try {
+    const rows = await cpuTable(app, { domain: LIST_DOMAIN, singles: CFG.cpuTable.singles, batch: CFG.cpuTable.batch, say });
+    for (const r of rows) {
+      add({
+        id: `cpu_free_${r.id.replace(/\W+/g, "_").replace(/^_|_$/g, "").toLowerCase()}`,
+        group: "Free plan CPU",
+        label: r.id,
+        kind: "cpu-invocation",
+        value: r.p99Ms ?? null,
+        detail: r,
+        goal: { maxMs: FREE_PLAN_CPU_MS },
+        status: r.status,
+      });
+    }
+  } finally {
+    await app.stop();
   }
 });
 

@@ -68,7 +68,7 @@ export function snapshot(stateDir) {
   for (const entry of ["src", "ui", "migrations", "wrangler.toml", "package.json", "tsconfig.json"]) {
     if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   }
-  for (const entry of ["lib", "baseline-worker", "floor-worker", "probe-worker"]) cpSync(join(ROOT, "bench", entry), join(dir, "bench", entry), { recursive: true });
+  for (const entry of ["lib", "baseline-worker", "floor-worker", "probe-worker", "cpu-probe"]) cpSync(join(ROOT, "bench", entry), join(dir, "bench", entry), { recursive: true });
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
   return dir;
 }
@@ -204,7 +204,7 @@ export class AppStack {
   }
 
   /** Starts (or restarts) `wrangler dev`; resolves once /health answers and the admin exists. `extraVars` are added to the --var list for this start only. */
-  async startWorker(extraVars = {}) {
+  async startWorker(extraVars = {}, { config = null } = {}) {
     await this.stopWorker();
     this.port = this.port ?? (await freePort());
     this.url = `http://${HOST}:${this.port}`;
@@ -233,7 +233,7 @@ export class AppStack {
     };
     this.wrangler = launch(
       bin("wrangler"),
-      [...(await devFlags(this.port, this.persistTo)), "--env-file", devVars, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+      [...(await devFlags(this.port, this.persistTo)), ...(config ? ["--config", config] : []), "--env-file", devVars, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
       join(this.logDir, `wrangler-${++this.starts}.log`),
       this.cwd,
       { ...privateRegistry(this.stateDir, "app"), CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" },

@@ -12,7 +12,7 @@ export function renderTable({ figures, machine, config, durationSec }) {
   const rows = [];
   rows.push("| Figure | KaisouMail | Baseline | Ratio | Target | Status |");
   rows.push("|---|---|---|---|---|---|");
-  const order = ["API", "Messages", "Inbound", "Push", "Webhooks", "Capacity", "CPU", "Memory", "Cloudflare calls", "Web page", "Runtime floor"];
+  const order = ["Against the floors", "API", "Messages", "Inbound", "Push", "Webhooks", "Capacity", "CPU", "Free plan CPU", "Memory", "Cloudflare calls", "Web page", "Runtime floor"];
   const sorted = [...figures].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
   for (const f of sorted) {
     switch (f.kind) {
@@ -85,6 +85,20 @@ export function renderTable({ figures, machine, config, durationSec }) {
         const d = f.detail;
         const err = d.errors ? ` (${d.errors} errors: ${d.errorSample})` : "";
         rows.push(`| ${f.label} | ${lat(d)}${err}; per window ${d.windows.join(" / ")} msg/s | — | — | — | ${status(f.status)} |`);
+        break;
+      }
+      case "vs-floor":
+        rows.push(
+          `| ${f.label} | ${num(f.detail.targetRps)} req/s (${num(f.detail.targetRatio, 3)}× hello) | floor ${num(f.detail.floorRps)} req/s (${num(f.detail.floorRatio, 3)}× hello) | ${num(f.value, 2)}× the floor | ≥ ${f.goal.min}× | ${status(f.status)} |`,
+        );
+        break;
+      case "cpu-invocation": {
+        const d = f.detail;
+        rows.push(
+          d.p99Ms === undefined
+            ? `| Free plan CPU: ${f.label} | — (${d.note ?? d.status}) | — | — | p99 ≤ 10 ms | ${status(f.status)} |`
+            : `| Free plan CPU: ${f.label}${d.note ? ` (${d.note})` : ""} | p99 ${num(d.p99Ms, 2)} ms, p50 ${num(d.p50Ms, 2)} ms, mean ${num(d.meanMs, 2)} ms | answered ${d.recordedStatus} | — | p99 ≤ 10 ms | ${status(f.status)} |`,
+        );
         break;
       }
       default:

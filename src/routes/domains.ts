@@ -52,7 +52,7 @@ type CatalogItem = CatalogItemDTO;
 
 const catalogQuery = z.object({
   refresh: z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1").default(false).describe("true: list Cloudflare's zones now instead of the cached list"),
-  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(400).optional(),
 });
 const encodeCatalogCursor = (rootDomain: string) => base64url(new TextEncoder().encode(rootDomain));

@@ -222,7 +222,7 @@ describe("GET /api/domains/catalog", () => {
   it("20 page loads within a minute cost one sweep of Cloudflare's zone list; Refresh sweeps again", async () => {
     for (let i = 0; i < 120; i++) await sim.createZone(`swp${String(i).padStart(3, "0")}.net`);
     await sim.clearRequests();
-    const loads = await Promise.all(Array.from({ length: 20 }, () => catalog()));
+    const loads = await Promise.all(Array.from({ length: 20 }, () => catalog("?limit=1000")));
     for (const r of loads) {
       expect(r.status).toBe(200);
       expect(r.body.domains.filter((d: { cloudflareAvailability: string }) => d.cloudflareAvailability === "available")).toHaveLength(120);
@@ -258,9 +258,15 @@ describe("GET /api/domains/catalog", () => {
     expect((await catalog()).body.domains.some((d: { rootDomain: string }) => d.rootDomain === "stale-two.net")).toBe(true);
   });
 
-  it("pages with cursor and limit; a bad cursor or limit is a 400", async () => {
+  it("pages with cursor and limit (100 by default); a bad cursor or limit is a 400", async () => {
+    for (let i = 0; i < 110; i++) await sim.createZone(`dflt${String(i).padStart(3, "0")}.org`);
+    const first = await catalog();
+    expect(first.body.domains).toHaveLength(100);
+    expect(first.body.total).toBeGreaterThanOrEqual(110);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
     for (let i = 0; i < 7; i++) await sim.createZone(`page${i}.org`);
     await bind("page-bound.org");
+    expect((await catalog("?refresh=true")).status).toBe(200); // the zones added since the first load
     const seen: string[] = [];
     let cursor: string | null = null;
     let calls = 0;
@@ -292,7 +298,7 @@ describe("GET /api/domains/catalog", () => {
     const bound = await bind("catalog-bound.com");
     const enabledZone = await sim.createZone("catalog-enabled.com");
     await api("POST", "/api/domains", { key: admin.key, body: { mailDomain: "catalog-enabled.com", zoneId: enabledZone.id } });
-    const res = await api("GET", "/api/domains/catalog", { key: admin.key });
+    const res = await api("GET", "/api/domains/catalog?limit=1000", { key: admin.key });
     expect(res.status).toBe(200);
     expect(res.body.cloudflareSync.status).toBe("live");
     const visible = res.body.domains.filter((d: { cloudflareAvailability: string }) => d.cloudflareAvailability === "available");
