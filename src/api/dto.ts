@@ -139,6 +139,7 @@ export const Mailbox = z
     expiresAt: isoOrNull.describe("null: never expires"),
     destroyedAt: isoOrNull,
     routingRuleId: z.string().nullable(),
+    owner: z.object({ id: z.string(), email: z.string() }).optional().describe("The owning user (admins only)"),
   })
   .meta({ id: "Mailbox" });
 export type MailboxDTO = z.infer<typeof Mailbox>;
@@ -168,6 +169,7 @@ export const MessageSummary = z
     hasHtml: z.boolean(),
     parseStatus: z.string(),
     verification: Verification.nullable(),
+    seen: z.boolean().describe("Marked seen (PATCH /api/messages/{id}); reading a message does not mark it"),
   })
   .meta({ id: "MessageSummary" });
 export type MessageSummaryDTO = z.infer<typeof MessageSummary>;

@@ -27,6 +27,8 @@ export interface MessageRow {
   verification_link?: string | null;
   verification_confidence?: number | null;
   parse_status: string;
+  /** When the message was marked seen (migration 0009), or null while unread. */
+  seen_at?: string | null;
   parse_error: string | null;
   raw_r2_key: string;
   parsed_r2_key: string | null;
@@ -36,12 +38,12 @@ export interface MessageRow {
 
 /** The columns `summary` reads, for `SELECT ${SUMMARY_COLUMNS} FROM messages m …`. */
 export const SUMMARY_COLUMNS =
-  "m.id, m.user_id, m.mailbox_id, m.mailbox_address, m.from_name, m.from_address, m.subject, m.preview_text, m.received_at, m.size_bytes, m.attachment_count, m.has_html, m.verification_code, m.verification_source, m.verification_method, m.verification_link, m.verification_confidence, m.parse_status";
+  "m.id, m.user_id, m.mailbox_id, m.mailbox_address, m.from_name, m.from_address, m.subject, m.preview_text, m.received_at, m.size_bytes, m.attachment_count, m.has_html, m.verification_code, m.verification_source, m.verification_method, m.verification_link, m.verification_confidence, m.parse_status, m.seen_at";
 
 /** The response shape is defined once, as a zod schema, in src/api/dto.ts. */
 export type MessageSummary = MessageSummaryDTO;
 
-export function summary(r: Pick<MessageRow, "id" | "mailbox_id" | "mailbox_address" | "subject" | "preview_text" | "from_name" | "from_address" | "received_at" | "size_bytes" | "attachment_count" | "has_html" | "parse_status" | "verification_code" | "verification_source" | "verification_method" | "verification_link" | "verification_confidence">): MessageSummaryDTO {
+export function summary(r: Pick<MessageRow, "id" | "mailbox_id" | "mailbox_address" | "subject" | "preview_text" | "from_name" | "from_address" | "received_at" | "size_bytes" | "attachment_count" | "has_html" | "parse_status" | "verification_code" | "verification_source" | "verification_method" | "verification_link" | "verification_confidence" | "seen_at">): MessageSummaryDTO {
   return {
     id: r.id,
     mailboxId: r.mailbox_id,
@@ -55,6 +57,7 @@ export function summary(r: Pick<MessageRow, "id" | "mailbox_id" | "mailbox_addre
     attachmentCount: r.attachment_count,
     hasHtml: r.has_html === 1,
     parseStatus: r.parse_status,
+    seen: r.seen_at != null,
     // Present when a code or a link was found (the code is null for a link-only message).
     verification:
       r.verification_code || r.verification_link

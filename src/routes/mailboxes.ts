@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Mailbox } from "../api/dto";
+import { Mailbox, type MailboxDTO } from "../api/dto";
 import { base64url, fromBase64url } from "../auth/crypto";
 import { addressSchema, localPartSchema, subdomainSchema } from "../mailboxes/address";
 import { canSee, effectiveStatusSql, getMailbox, toMailboxDTO, type MailboxRow } from "../mailboxes/repo";
@@ -49,11 +49,29 @@ async function visibleMailbox(c: AuthedContext, id: string | undefined): Promise
   return row;
 }
 
+/** The owners' emails of `rows` (an admin's view): one query, deleted users included (their mailboxes linger while destroyed). */
+async function ownerEmails(c: AuthedContext, rows: MailboxRow[]): Promise<Map<string, string>> {
+  const ids = [...new Set(rows.map((r) => r.user_id))];
+  const map = new Map<string, string>();
+  // D1 binds at most 100 values per statement.
+  for (let i = 0; i < ids.length; i += 90) {
+    const chunk = ids.slice(i, i + 90);
+    const { results } = await c.env.DB.prepare(`SELECT id, email FROM users WHERE id IN (${chunk.map(() => "?").join(",")})`)
+      .bind(...chunk)
+      .all<{ id: string; email: string }>();
+    for (const u of results) map.set(u.id, u.email);
+  }
+  return map;
+}
+const withOwner = (dto: MailboxDTO, owners: Map<string, string> | null): MailboxDTO =>
+  owners ? { ...dto, owner: { id: dto.userId, email: owners.get(dto.userId) ?? "" } } : dto;
+
 const listMailboxesQuery = z.object({
   status: z.array(z.enum(STATUSES)).optional().describe("Repeatable"),
   scope: z.enum(["default", "workspace"]).optional(),
   limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(LIST_DEFAULT_LIMIT),
   cursor: z.string().max(200).optional().describe("nextCursor of the previous page"),
+  owner: z.string().regex(/^usr_[0-9a-f]{32}$/, "owner must be a user id").optional().describe("Admins: only this user's mailboxes (a member sees only their own either way)"),
 });
 const resolveQuery = z.object({ address: addressSchema.pipe(z.email()) });
 const ensureSchema = z.union([ensureAddress, ensureSegments]);
@@ -77,8 +95,14 @@ export const mailboxRoutes = [
       const status = effectiveStatusSql("?1");
       const where: string[] = [`${status} <> 'creating'`];
       const binds: unknown[] = [now];
-      if (c.auth.user.role !== "admin") {
+      const admin = c.auth.user.role === "admin";
+      if (!admin) {
         binds.push(c.auth.user.id);
+        where.push(`user_id = ?${binds.length}`);
+      }
+      // Like every filter, a member's `owner` narrows their own rows: someone else's id finds nothing.
+      if (q.owner) {
+        binds.push(q.owner);
         where.push(`user_id = ?${binds.length}`);
       }
       let wanted: string[] = q.status ?? [];
@@ -98,8 +122,9 @@ export const mailboxRoutes = [
         .all<MailboxRow>();
       const page = results.slice(0, q.limit);
       const last = page[page.length - 1];
+      const owners = admin ? await ownerEmails(c, page) : null;
       return json({
-        mailboxes: page.map((r) => toMailboxDTO(r, now)),
+        mailboxes: page.map((r) => withOwner(toMailboxDTO(r, now), owners)),
         nextCursor: results.length > q.limit && last ? encodeMailboxCursor(last.created_at, last.id) : null,
       });
     },
@@ -159,7 +184,10 @@ export const mailboxRoutes = [
     access: "user",
     scope: "mailboxes:read",
     doc: { summary: "One mailbox", responses: { 200: Mailbox } },
-    handler: async (request, c) => json(toMailboxDTO(await visibleMailbox(c, request.params.id))),
+    handler: async (request, c) => {
+      const row = await visibleMailbox(c, request.params.id);
+      return json(withOwner(toMailboxDTO(row), c.auth.user.role === "admin" ? await ownerEmails(c, [row]) : null));
+    },
   }),
   route({
     method: "DELETE",

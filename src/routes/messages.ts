@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { base64url, fromBase64url } from "../auth/crypto";
 import { ApiError, invalidRequest, notFound } from "../lib/errors";
-import { json, nowIso, parseQuery } from "../lib/http";
+import { json, nowIso, parseQuery, readJson } from "../lib/http";
 import { log } from "../lib/log";
 import { attachmentContent } from "../mail/parse";
 import { addressSchema } from "../mailboxes/address";
 import { effectiveStatusSql } from "../mailboxes/repo";
 import { MessageDetail, MessageSummary } from "../api/dto";
-import { deleteMessages, recordKeptAttachment } from "../messages/store";
+import { completeDeferredParse, deleteMessages, recordKeptAttachment } from "../messages/store";
 import { SUMMARY_COLUMNS, summary, type MessageRow } from "../messages/summary";
 import { route, type AuthedContext } from "./define";
 import { isId } from "./schemas";
@@ -36,9 +36,11 @@ const isoWithOffset = z.iso.datetime({ offset: true }).transform((v) => new Date
 /**
  * `mailbox` and `mailboxId` filters together. Each is one bound value and D1 binds at most 100 per
  * statement; with the owner, the time, three statuses, `after` and the cursor on top a list query
- * binds at most 58.
+ * binds at most 60 (`owner` and `q` add one each).
  */
 export const MAX_MAILBOX_FILTERS = 50;
+/** Longest `q` (search) a list call takes. */
+export const MAX_SEARCH_CHARS = 200;
 
 const listQuery = z
   .object({
@@ -55,6 +57,14 @@ const listQuery = z
     scope: z.enum(["default", "workspace"]).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional(),
+    unread: z.enum(["true", "false"]).transform((v) => v === "true").optional().describe("true: only unread messages; false: only seen ones"),
+    q: z
+      .string()
+      .trim()
+      .max(MAX_SEARCH_CHARS)
+      .optional()
+      .describe(`Search: a case-insensitive substring of the subject, the sender's address or name, or the verification code (at most ${MAX_SEARCH_CHARS} characters)`),
+    owner: z.string().regex(/^usr_[0-9a-f]{32}$/, "owner must be a user id").optional().describe("Admins: only this user's messages (a member sees only their own either way)"),
   })
   .superRefine((q, ctx) => {
     const filters = (q.mailbox?.length ?? 0) + (q.mailboxId?.length ?? 0);
@@ -104,6 +114,18 @@ export function contentDisposition(name: string): string {
   const ascii = safe.replace(/[^\x20-\x7e]/g, "_");
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(safe)}`;
 }
+
+/**
+ * The raw download's name: the subject and the received date (UTC), e.g. "Your code 2026-12-05
+ * 03-24.eml", so a saved file says what it is. contentDisposition() makes it safe.
+ */
+export function rawFilename(row: Pick<MessageRow, "subject" | "received_at">): string {
+  const subject = Array.from(row.subject.replace(/\s+/g, " ").trim()).slice(0, 80).join("").trim() || "message";
+  const date = row.received_at.slice(0, 16).replace("T", " ").replace(":", "-");
+  return `${subject} ${date}.eml`;
+}
+
+const seenBody = z.object({ seen: z.boolean() }).strict();
 
 /** Every download (raw message, attachment) is saved, never rendered on our origin: no scripts, no sniffing. */
 const DOWNLOAD_SECURITY_HEADERS = {
@@ -183,6 +205,17 @@ export const messageRoutes = [
         return `?${binds.length}`;
       };
       if (c.auth.user.role !== "admin") where.push(`m.user_id = ${bind(c.auth.user.id)}`);
+      // A member's `owner` narrows their own rows like any other filter: someone else's id finds nothing.
+      if (q.owner) where.push(`m.user_id = ${bind(q.owner)}`);
+      if (q.unread !== undefined) where.push(q.unread ? "m.seen_at IS NULL" : "m.seen_at IS NOT NULL");
+      if (q.q) {
+        // A bounded scan within the rows the other filters leave (DESIGN.md "Inbox search"). SQLite's
+        // lower() folds ASCII only, so the needle is folded the same way.
+        const needle = bind(q.q.replace(/[A-Z]/g, (ch) => ch.toLowerCase()));
+        where.push(
+          `(instr(lower(m.subject), ${needle}) > 0 OR instr(lower(coalesce(m.from_address, '')), ${needle}) > 0 OR instr(lower(coalesce(m.from_name, '')), ${needle}) > 0 OR instr(lower(coalesce(m.verification_code, '')), ${needle}) > 0)`,
+        );
+      }
       if (q.mailboxId?.length) where.push(`m.mailbox_id IN (${q.mailboxId.map(bind).join(",")})`);
       if (q.mailbox?.length) where.push(`m.mailbox_address IN (${q.mailbox.map(bind).join(",")})`);
       const statuses = q.scope === "workspace" ? (q.mailboxStatus ?? ["active"]).filter((s) => s === "active") : q.mailboxStatus;
@@ -210,9 +243,14 @@ export const messageRoutes = [
     path: "/api/messages/:id",
     access: "user",
     scope: "messages:read",
-    doc: { summary: "One message: bodies, headers, recipients, attachments and its verification code", responses: { 200: z.object({ message: MessageDetail }) } },
+    doc: {
+      summary: "One message: bodies, headers, recipients, attachments and its verification code",
+      description: "A message stored `deferred` (larger than PARSE_INLINE_MAX_BYTES) is parsed by its first read, which then answers it `parsed`.",
+      responses: { 200: z.object({ message: MessageDetail }) },
+    },
     handler: async (request, c) => {
-      const row = await visibleMessage(c, request.params.id);
+      let row = await visibleMessage(c, request.params.id);
+      if (row.parse_status === "deferred" && (await completeDeferredParse(c.env, row))) row = await visibleMessage(c, row.id);
       const db = c.env.DB;
       // Recipients, attachments and an inline body in one D1 round trip; a large body is in R2.
       const [[recipients, attachments, inline], parsedObject] = await Promise.all([
@@ -266,7 +304,7 @@ export const messageRoutes = [
         headers: {
           "content-type": "message/rfc822",
           "content-length": String(object.size),
-          "content-disposition": contentDisposition(`${row.id}.eml`),
+          "content-disposition": contentDisposition(rawFilename(row)),
           ...DOWNLOAD_SECURITY_HEADERS,
         },
       });
@@ -296,6 +334,27 @@ export const messageRoutes = [
       if (!found) throw notFound("Attachment not found");
       if (row.size_bytes >= KEEP_ATTACHMENTS_FROM_BYTES) await keepAttachment(c, row, attId, meta.position, found.content);
       return attachmentResponse(meta, found.content, found.content.byteLength);
+    },
+  }),
+  route({
+    method: "PATCH",
+    path: "/api/messages/:id",
+    access: "user",
+    scope: "messages:write",
+    doc: {
+      summary: "Mark a message seen or unread",
+      description: "Reading a message (GET) never changes it; the web page marks a message seen when it opens it. Marking it seen again keeps the first time.",
+      body: seenBody,
+      responses: { 200: z.object({ message: MessageSummary }) },
+    },
+    handler: async (request, c) => {
+      const body = await readJson(request, seenBody);
+      const row = await visibleMessage(c, request.params.id);
+      const seenAt = body.seen ? (row.seen_at ?? nowIso()) : null;
+      await c.env.DB.prepare(body.seen ? "UPDATE messages SET seen_at = coalesce(seen_at, ?2) WHERE id = ?1" : "UPDATE messages SET seen_at = NULL WHERE id = ?1")
+        .bind(...(body.seen ? [row.id, seenAt] : [row.id]))
+        .run();
+      return json({ message: summary({ ...row, seen_at: seenAt }) });
     },
   }),
   route({

@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { ApiKeyRecord, NewApiKey, User } from "../api/dto";
-import { createUserWithKey, listApiKeys, listUsers } from "../db/users";
+import { createApiKey, createUserWithKey, DEFAULT_SCOPES, listApiKeys, listUsers } from "../db/users";
 import { deleteUser, liveUser, updateUser } from "../db/user-admin";
 import { ApiError } from "../lib/errors";
 import { json, readJson } from "../lib/http";
 import { isPrintableAscii } from "../mailboxes/address";
 import { MailboxService } from "../mailboxes/service";
 import type { MailboxRow } from "../mailboxes/repo";
+import { ALL_SCOPES, checkNewKeyScopes } from "../auth/scopes";
+import { newKeySchema } from "./auth";
 import { route, type AuthedContext } from "./define";
 
 /** Mailboxes destroyed inside the DELETE request; the rest are left to the cron (already `destroying`). */
@@ -117,6 +119,28 @@ export const userRoutes = [
     handler: async (request, c) => {
       const user = await targetUser(c, request.params.id);
       return json({ apiKeys: await listApiKeys(c.env.DB, user.id) });
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/api/users/:id/api-keys",
+    access: "admin",
+    scope: "admin",
+    doc: {
+      summary: "Issue an API key for a user (the secret is shown once); any scopes, but the admin scope only for an admin (a disabled user's key works once they are enabled)",
+      body: newKeySchema,
+      responses: { 201: NewApiKey },
+    },
+    handler: async (request, c) => {
+      const body = await readJson(request, newKeySchema);
+      const user = await targetUser(c, request.params.id);
+      // The admin scope already creates users whose first key is `*` (POST /api/users), so it may
+      // issue any scope for another user; the target's role still bounds it (admin only for
+      // admins). For the caller itself the usual rule holds: never more than the calling key, so
+      // an admin-only key cannot mint itself a `*` key.
+      const limit = user.id === c.auth.user.id ? c.auth.scopes : [ALL_SCOPES];
+      const scopes = checkNewKeyScopes(body.scopes ?? DEFAULT_SCOPES, { role: user.role, scopes: limit });
+      return json(await createApiKey(c.env.DB, user.id, body.name, scopes), { status: 201 });
     },
   }),
 ];

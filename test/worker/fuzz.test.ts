@@ -230,9 +230,10 @@ function plausible(w: World): Record<string, fc.Arbitrary<unknown>> {
     filter: fc.constantFrom({}, { hasCode: true }, { hasCode: "yes" }, { fromContains: "" }, { subjectContains: "s".repeat(201) }, { other: 1 }, null, []),
     enabled: fc.constantFrom(true, false, "true", null),
     scope: fc.constantFrom("user", "deployment", "global", ""),
+    seen: fc.constantFrom(true, false, "true", null, 1),
   };
 }
-const BODY_FIELDS = ["apiKey", "name", "scopes", "disabled", "email", "role", "mailDomain", "rootDomain", "zoneId", "localPart", "subdomain", "expiresInMinutes", "address", "url", "description", "mailbox", "filter", "enabled", "scope"];
+const BODY_FIELDS = ["apiKey", "name", "scopes", "disabled", "email", "role", "mailDomain", "rootDomain", "zoneId", "localPart", "subdomain", "expiresInMinutes", "address", "url", "description", "mailbox", "filter", "enabled", "scope", "seen"];
 
 function bodyArb(w: World): fc.Arbitrary<string | undefined> {
   const known = plausible(w);
@@ -271,7 +272,7 @@ function bodyArb(w: World): fc.Arbitrary<string | undefined> {
   );
 }
 
-const QUERY_KEYS = ["status", "scope", "address", "mailbox", "mailboxId", "mailboxStatus", "after", "since", "limit", "cursor", "timeout", "hasCode", "__proto__", "constructor", "toString", ""];
+const QUERY_KEYS = ["status", "scope", "address", "mailbox", "mailboxId", "mailboxStatus", "after", "since", "limit", "cursor", "timeout", "hasCode", "unread", "q", "owner", "__proto__", "constructor", "toString", ""];
 function queryArb(w: World): fc.Arbitrary<string> {
   const value = fc.oneof(
     {
@@ -294,6 +295,8 @@ function queryArb(w: World): fc.Arbitrary<string> {
         "true",
         "false",
         w.messageId,
+        w.userId,
+        "usr_" + "0".repeat(32),
         "200",
         "201",
         "1.5",
