@@ -94,6 +94,9 @@ const schema = z.object({
   MESSAGE_RETENTION_DAYS: int("MESSAGE_RETENTION_DAYS", 30, 0, 36_500),
   MAX_MESSAGES_PER_MAILBOX: int("MAX_MESSAGES_PER_MAILBOX", 1000, 1, 10_000_000),
   D1_CAPACITY_BYTES: int("D1_CAPACITY_BYTES", 500_000_000, 1, Number.MAX_SAFE_INTEGER),
+  // 0: parse every message in email(). On the Workers Free plan (10 ms CPU per invocation) set
+  // it to about 512 KiB: larger mail is stored raw with its headers and parsed on first read.
+  PARSE_INLINE_MAX_BYTES: int("PARSE_INLINE_MAX_BYTES", 0, 0, 25 * 1024 * 1024),
   // Webhooks (src/webhooks/).
   WEBHOOK_SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: "WEBHOOK_SECRET_KEY must be at least 16 characters",
@@ -142,6 +145,8 @@ export interface Config {
   maxMessagesPerMailbox: number;
   /** The D1 database size the pressure stages are measured against (the plan's limit). */
   d1CapacityBytes: number;
+  /** Mail larger than this is stored with its headers only and parsed on first read (0: never deferred). */
+  parseInlineMaxBytes: number;
   /** Webhooks: the key their signing secrets are encrypted with (WEBHOOK_SECRET_KEY, else
    *  SESSION_SECRET), whether http:// and private addresses are allowed, and the hook limits. */
   webhookSecretKey: string | undefined;
@@ -199,6 +204,7 @@ export function loadConfig(env: Env): Config {
     messageRetentionDays: e.MESSAGE_RETENTION_DAYS === 0 ? null : e.MESSAGE_RETENTION_DAYS,
     maxMessagesPerMailbox: e.MAX_MESSAGES_PER_MAILBOX,
     d1CapacityBytes: e.D1_CAPACITY_BYTES,
+    parseInlineMaxBytes: e.PARSE_INLINE_MAX_BYTES,
     webhookSecretKey: e.WEBHOOK_SECRET_KEY ?? e.SESSION_SECRET,
     webhookAllowHttp: e.WEBHOOK_ALLOW_HTTP,
     webhooksPerUser: e.WEBHOOKS_PER_USER,

@@ -289,6 +289,8 @@ interface Spec {
   request?: { method: string; path: string; headers?: Record<string, string>; body?: string };
   warm?: Array<{ method: string; path: string; headers?: Record<string, string> }>;
   email?: { from: string; to: string; raw: string /* base64 */ };
+  /** Settings for this invocation only (e.g. PARSE_INLINE_MAX_BYTES). */
+  vars?: Record<string, string>;
 }
 interface Prepared {
   spec: Spec;
@@ -363,7 +365,7 @@ async function record(spec: Spec, env: Env, ctx: ExecutionContext): Promise<Resp
   warm.mode = "replay";
   active = tape;
   try {
-    p.status = await invoke(p, envFor(env, tape));
+    p.status = await invoke(p, envFor({ ...env, ...spec.vars } as Env, tape));
   } catch (e) {
     return Response.json({ error: String(e) }, { status: 500 });
   } finally {
@@ -415,7 +417,7 @@ export default {
       p.tape.mode = "replay";
       p.tape.misses = [];
       const statuses = new Set<string>();
-      const env2 = envFor(env, p.tape);
+      const env2 = envFor({ ...env, ...p.spec.vars } as Env, p.tape);
       active = p.tape;
       try {
         for (let i = 0; i < n; i++) {

@@ -203,6 +203,11 @@ export async function cpuTable(app, { domain, singles, batch, say }) {
       const raw = makeMessage({ size, to: mailbox.address, from: "no-reply@sender.example", messageId: `<cpu-size-${size}@sender.example>`, seed: size });
       table.push({ id: `email() ${sizeLabel(size)}`, kind: "email", email: { from: "no-reply@sender.example", to: mailbox.address, raw: Buffer.from(raw).toString("base64") } });
     }
+    // The Free plan setting: mail over 512 KiB is stored with its headers only (parsed on first read).
+    {
+      const raw = makeMessage({ size: MiB, to: mailbox.address, from: "no-reply@sender.example", messageId: "<cpu-deferred@sender.example>", seed: 11 });
+      table.push({ id: "email() 1 MiB with PARSE_INLINE_MAX_BYTES=524288", kind: "email", email: { from: "no-reply@sender.example", to: mailbox.address, raw: Buffer.from(raw).toString("base64") }, vars: { PARSE_INLINE_MAX_BYTES: "524288" } });
+    }
     table.push({ id: "scheduled() (cron)", kind: "scheduled" });
     table.push({ id: "DomainObject alarm (pending zone re-check)", kind: "alarm", alarm: "domain", target: "cpu-alarm.example" });
     table.push({ id: "WebhookOutbox alarm (one delivery, receiver answers 500)", kind: "alarm", alarm: "outbox", target: failHook.id });
@@ -232,7 +237,7 @@ export async function cpuTable(app, { domain, singles, batch, say }) {
         [recordPath, replayPath, controlPath] = [`${a}&phase=record`, `${a}&phase=replay`, `${a}&phase=control`];
       } else {
         const request = c.kind === "fetch" ? { method: c.request.method ?? "GET", path: c.request.path, headers: c.request.headers ?? {}, body: c.request.body } : null;
-        recordBody = c.kind === "fetch" ? { name, kind: c.kind, request, warm: c.request.warmSelf ? [...warm, request] : warm } : { name, kind: c.kind, email: c.email, warm };
+        recordBody = c.kind === "fetch" ? { name, kind: c.kind, request, warm: c.request.warmSelf ? [...warm, request] : warm } : { name, kind: c.kind, email: c.email, vars: c.vars, warm };
         [recordPath, replayPath, controlPath] = ["/__probe/record", `/__probe/replay?name=${name}`, `/__probe/control?name=${name}`];
       }
       const rec = await probe(recordPath, recordBody);

@@ -8,7 +8,7 @@ import { deliveryKey } from "./dedupe";
 import { storageStage } from "../messages/capacity";
 import { byteLength, insertMessage, parsedKeyFor, summaryOf, type NewMessage } from "../messages/store";
 import { HOOKS_FOR_ADDRESS_SQL, messageReceivedInserts, type WebhookRow } from "../webhooks/repo";
-import { parseMessage } from "./parse";
+import { parseHeaderBlock, parseMessage } from "./parse";
 
 /** Cloudflare Email Routing's limit; anything larger is refused before it is read. */
 export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
@@ -207,7 +207,10 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
   // bytes are safely in R2.
   const rawPut = env.MAIL_BUCKET.put(rawKey, raw, { httpMetadata: { contentType: "message/rfc822" } });
   rawPut.catch(() => {}); // awaited below; this only keeps a failure from being reported as unhandled
-  const parsed = await parseMessage(raw);
+  // Mail above PARSE_INLINE_MAX_BYTES keeps email() inside a small CPU budget (the Free plan's
+  // 10 ms): its headers now, its body on first read. Nothing is lost either way: the raw bytes are in R2.
+  const inlineMax = loadConfig(env).parseInlineMaxBytes;
+  const parsed = inlineMax > 0 && raw.byteLength > inlineMax ? await parseHeaderBlock(raw) : await parseMessage(raw);
   // Let the raw bytes go before the parsed body is serialised (up to 25 MiB less held at the peak
   // of a large delivery); the put keeps its own reference until it is done.
   raw = null;
@@ -215,8 +218,10 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
 
   const body = JSON.stringify({ text: parsed.text, html: parsed.html, headers: parsed.headers });
   // Above 80 % of D1_CAPACITY_BYTES every parsed body goes to R2: the message costs D1 its metadata only.
-  const inline = body.length <= INLINE_BODY_MAX_CHARS && stage === "normal";
-  const parsedKey = inline ? null : parsedKeyFor(mailbox.id, id);
+  // A deferred message has no body yet: the first read parses it (src/messages/store.ts).
+  const deferred = parsed.parseStatus === "deferred";
+  const inline = !deferred && body.length <= INLINE_BODY_MAX_CHARS && stage === "normal";
+  const parsedKey = inline || deferred ? null : parsedKeyFor(mailbox.id, id);
   const written = parsedKey ? [rawKey, parsedKey] : [rawKey];
   const row: NewMessage = {
     id,

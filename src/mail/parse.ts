@@ -30,7 +30,8 @@ export interface ParsedAttachment {
 }
 
 export interface ParsedMessage {
-  parseStatus: "parsed" | "failed";
+  /** `deferred`: headers only, the body is parsed on first read (PARSE_INLINE_MAX_BYTES). */
+  parseStatus: "parsed" | "failed" | "deferred";
   parseError: string | null;
   subject: string;
   fromName: string | null;
@@ -161,6 +162,34 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
       disposition: disposition(a.disposition),
     })),
     verification,
+  };
+}
+
+/**
+ * The header block only, for mail too large to parse inside email() on the plan's CPU budget
+ * (PARSE_INLINE_MAX_BYTES): subject, sender, recipients, Message-ID and date, decoded as usual
+ * (postal-mime on the headers with an empty body, a few KiB whatever the message's size).
+ * `parseStatus` is `deferred`: the body, attachments and verification code come from the full
+ * parse on first read (src/messages/store.ts `completeDeferredParse`).
+ */
+export async function parseHeaderBlock(raw: Uint8Array): Promise<ParsedMessage> {
+  const head = raw.subarray(0, Math.min(raw.byteLength, 256 * 1024));
+  const text = new TextDecoder("latin1").decode(head);
+  const end = text.search(/\r?\n\r?\n/);
+  const block = end >= 0 ? head.subarray(0, end) : head;
+  const headersOnly = new Uint8Array(block.byteLength + 4);
+  headersOnly.set(block);
+  headersOnly.set([13, 10, 13, 10], block.byteLength);
+  const parsed = await parseMessage(headersOnly);
+  return {
+    ...parsed,
+    parseStatus: "deferred",
+    parseError: null,
+    previewText: "(large message: its body is read when it is first opened)",
+    text: null,
+    html: null,
+    attachments: [],
+    verification: null,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
-import type { ParsedMessage } from "../mail/parse";
+import { parseMessage, type ParsedMessage } from "../mail/parse";
 import type { MailboxRow } from "../mailboxes/repo";
-import { summary, type MessageSummary } from "./summary";
+import { summary, type MessageRow, type MessageSummary } from "./summary";
 
 /**
  * Message storage: every write and delete of a message's rows (D1) and objects (R2) goes through
@@ -126,9 +126,20 @@ export async function insertMessage(env: Env, m: NewMessage): Promise<void> {
       db.prepare(`INSERT INTO message_recipients (id, message_id, kind, name, address) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")}`).bind(...chunk.flat()),
     );
   }
-  const attachmentRows = p.attachments.map((a) => [
-    `att_${m.id.slice(4)}${a.position.toString(16).padStart(4, "0")}`,
-    m.id,
+  statements.push(...attachmentInserts(db, m.id, p.attachments));
+  if (m.extra) statements.push(...m.extra);
+  await db.batch(statements);
+}
+
+/**
+ * The attachment rows of a message (chunked to stay under D1's 100 bound parameters per
+ * statement). With `onlyIfDeferred` each insert happens only while the message is still
+ * `deferred` (the completion of a deferred parse, which may race another reader's).
+ */
+function attachmentInserts(db: D1Database, messageId: string, attachments: ParsedMessage["attachments"], onlyIfDeferred = false): D1PreparedStatement[] {
+  const rows = attachments.map((a) => [
+    `att_${messageId.slice(4)}${a.position.toString(16).padStart(4, "0")}`,
+    messageId,
     a.position,
     a.filename,
     a.contentType,
@@ -136,20 +147,72 @@ export async function insertMessage(env: Env, m: NewMessage): Promise<void> {
     a.contentId,
     a.disposition,
   ]);
-  for (let i = 0; i < attachmentRows.length; i += 12) {
-    const chunk = attachmentRows.slice(i, i + 12);
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO message_attachments (id, message_id, position, filename, content_type, size_bytes, content_id, disposition) VALUES ${chunk
-            .map(() => "(?, ?, ?, ?, ?, ?, ?, ?)")
-            .join(", ")}`,
-        )
-        .bind(...chunk.flat()),
+  const out: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += 12) {
+    const chunk = rows.slice(i, i + 12);
+    const values = chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+    const cols = "INSERT INTO message_attachments (id, message_id, position, filename, content_type, size_bytes, content_id, disposition)";
+    out.push(
+      onlyIfDeferred
+        ? db.prepare(`${cols} SELECT * FROM (VALUES ${values}) WHERE ${DEFERRED_GUARD}`).bind(...chunk.flat(), messageId)
+        : db.prepare(`${cols} VALUES ${values}`).bind(...chunk.flat()),
     );
   }
-  if (m.extra) statements.push(...m.extra);
-  await db.batch(statements);
+  return out;
+}
+
+const DEFERRED_GUARD = "EXISTS (SELECT 1 FROM messages WHERE id = ? AND parse_status = 'deferred')";
+
+/** The columns completeDeferredParse needs. */
+export type DeferredRow = Pick<MessageRow, "id" | "mailbox_id" | "raw_r2_key" | "parse_status">;
+
+/**
+ * The full parse of a message stored `deferred` (larger than PARSE_INLINE_MAX_BYTES; see
+ * src/mail/parse.ts `parseHeaderBlock`), on its first read: the raw bytes from R2 are parsed, the
+ * body goes to R2, and one D1 transaction records the summary fields, the verification code, the
+ * attachments and the byte totals — once, even when two readers race (every write is guarded on
+ * the message still being `deferred`). Returns false when the raw object is missing.
+ */
+export async function completeDeferredParse(env: Env, row: DeferredRow): Promise<boolean> {
+  const object = await env.MAIL_BUCKET.get(row.raw_r2_key);
+  if (!object) return false;
+  const p = await parseMessage(new Uint8Array(await object.arrayBuffer()));
+  const body = JSON.stringify({ text: p.text, html: p.html, headers: p.headers });
+  const key = parsedKeyFor(row.mailbox_id, row.id);
+  const bytes = byteLength(body);
+  await env.MAIL_BUCKET.put(key, body, { httpMetadata: { contentType: "application/json" } });
+  const db = env.DB;
+  await db.batch([
+    ...attachmentInserts(db, row.id, p.attachments, true),
+    db.prepare(`UPDATE mailboxes SET stored_bytes = stored_bytes + ?2 WHERE id = ?3 AND ${DEFERRED_GUARD.replace("?", "?1")}`).bind(row.id, bytes, row.mailbox_id),
+    db
+      .prepare(`UPDATE counters SET value = value + CASE name WHEN 'r2_bytes' THEN ?2 ELSE 1 END WHERE name IN ('r2_bytes', 'r2_objects') AND ${DEFERRED_GUARD.replace("?", "?1")}`)
+      .bind(row.id, bytes),
+    db
+      .prepare(
+        `UPDATE messages SET parse_status = ?2, parse_error = ?3, subject = ?4, preview_text = ?5, has_html = ?6, attachment_count = ?7,
+          verification_code = ?8, verification_source = ?9, verification_method = ?10, verification_link = ?11, verification_confidence = ?12,
+          parsed_r2_key = ?13, stored_bytes = stored_bytes + ?14
+         WHERE id = ?1 AND parse_status = 'deferred'`,
+      )
+      .bind(
+        row.id,
+        p.parseStatus,
+        p.parseError,
+        p.subject,
+        p.previewText,
+        p.html ? 1 : 0,
+        p.attachments.length,
+        p.verification?.code ?? null,
+        p.verification?.source ?? null,
+        p.verification?.method ?? null,
+        p.verification?.link ?? null,
+        p.verification?.confidence ?? null,
+        key,
+        bytes,
+      ),
+  ]);
+  return true;
 }
 
 /**

@@ -499,7 +499,8 @@ describe("GET /api/messages", () => {
     const res = await exports.default.fetch(new Request(`http://kaisoumail.test/api/messages/${id}/raw`, { headers: { authorization: `Bearer ${member.key}` } }));
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("message/rfc822");
-    expect(res.headers.get("content-disposition")).toContain(`${id}.eml`);
+    // Named after the subject and the date (issue 15), not the internal id.
+    expect(res.headers.get("content-disposition")).toMatch(/filename="Welcome to Acme \d{4}-\d\d-\d\d \d\d-\d\d\.eml"/);
     // Downloaded, never rendered on our origin: the same sandbox as attachment downloads.
     expect(res.headers.get("content-security-policy")).toBe("sandbox; default-src 'none'");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
@@ -519,5 +520,59 @@ describe("GET /api/messages", () => {
     const text = plan.results.map((r) => r.detail).join("\n");
     expect(text).toContain("messages_mailbox_received");
     expect(text).not.toContain("TEMP B-TREE");
+  });
+});
+
+describe("PARSE_INLINE_MAX_BYTES (mail too large for the Free plan's CPU budget in email())", () => {
+  const small = { ...env, PARSE_INLINE_MAX_BYTES: "200" } as typeof env;
+  const counter = async (name: string) => (await env.DB.prepare("SELECT value FROM counters WHERE name = ?").bind(name).first<number>("value")) ?? 0;
+
+  it("stores larger mail with its headers only, and the first read parses it once: body, code, attachments, byte totals", async () => {
+    const raw = fixtures.withAttachments(address);
+    const msg = mockEmail(raw, { to: address });
+    const result = await receiveMessage(msg, small);
+    expect(result.kind).toBe("stored");
+    const id = (result as { messageId: string }).messageId;
+    // Listed at once with what the headers say; no body, code or attachments yet.
+    const listed = (await api("GET", `/api/messages?mailbox=${encodeURIComponent(address)}&limit=1`, { key: member.key })).body.messages[0];
+    expect(listed).toMatchObject({ id, parseStatus: "deferred", attachmentCount: 0, verification: null, fromAddress: "no-reply@acme.example" });
+    expect(listed.subject).toBe("Invoice attached");
+    const row = await env.DB.prepare("SELECT parsed_r2_key, (SELECT count(*) FROM message_bodies WHERE message_id = messages.id) AS bodies FROM messages WHERE id = ?").bind(id).first<{ parsed_r2_key: string | null; bodies: number }>();
+    expect(row).toEqual({ parsed_r2_key: null, bodies: 0 });
+    const [bytesBefore, objectsBefore] = [await counter("r2_bytes"), await counter("r2_objects")];
+
+    // Two readers at once: both answer the full message; the totals move once.
+    const [a, b] = await Promise.all([detail(id), detail(id)]);
+    for (const m of [a, b]) {
+      expect(m.parseStatus).toBe("parsed");
+      expect(m.attachmentCount).toBe(2);
+      expect(m.attachments).toHaveLength(2);
+      expect(m.html).toContain("the invoice");
+    }
+    const after = await env.DB.prepare("SELECT parse_status, parsed_r2_key, stored_bytes, size_bytes FROM messages WHERE id = ?").bind(id).first<{ parse_status: string; parsed_r2_key: string; stored_bytes: number; size_bytes: number }>();
+    expect(after!.parse_status).toBe("parsed");
+    const parsedObject = await env.MAIL_BUCKET.get(after!.parsed_r2_key);
+    const parsedBytes = (await parsedObject!.arrayBuffer()).byteLength;
+    expect(after!.stored_bytes).toBe(after!.size_bytes + parsedBytes);
+    expect(await counter("r2_bytes")).toBe(bytesBefore + parsedBytes);
+    expect(await counter("r2_objects")).toBe(objectsBefore + 1);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM message_attachments WHERE message_id = ?").bind(id).first<number>("n")).toBe(2);
+    // The attachment downloads as for any message.
+    const pdf = (await api("GET", a.attachments[1].downloadPath, { key: member.key }));
+    expect(pdf.status).toBe(200);
+    expect(pdf.body).toBe("%PDF-1.4 fake invoice body");
+  });
+
+  it("finds the verification code on the first read; mail at or under the limit is parsed in email() as before", async () => {
+    const big = await receiveMessage(mockEmail(fixtures.plain(address), { to: address }), small);
+    const id = (big as { messageId: string }).messageId;
+    expect((await api("GET", `/api/messages?mailbox=${encodeURIComponent(address)}&limit=1`, { key: member.key })).body.messages[0].verification).toBeNull();
+    expect((await detail(id)).verification).toMatchObject({ code: "482913" });
+    expect((await api("GET", `/api/messages?mailbox=${encodeURIComponent(address)}&limit=1`, { key: member.key })).body.messages[0].verification).toMatchObject({ code: "482913" });
+    const raw = fixtures.plain(address);
+    const roomy = { ...env, PARSE_INLINE_MAX_BYTES: String(raw.byteLength) } as typeof env;
+    const inline = await receiveMessage(mockEmail(raw, { to: address }), roomy);
+    const listed = (await api("GET", `/api/messages?mailbox=${encodeURIComponent(address)}&limit=1`, { key: member.key })).body.messages[0];
+    expect(listed).toMatchObject({ id: (inline as { messageId: string }).messageId, parseStatus: "parsed", verification: { code: "482913" } });
   });
 });
