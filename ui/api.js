@@ -52,7 +52,7 @@ export async function api(path, { method = "GET", body, query } = {}) {
   try {
     res = await fetch(apiUrl(path, query), init);
   } catch (e) {
-    throw new ApiError(0, "Could not reach the KaisouMail server", { hint: `Check the connection and try again (${e.message}).` });
+    throw new ApiError(0, "Could not reach the KaisouMail server", { code: "network_error", cause: e.message });
   }
   if (res.status === 204) return null;
   const text = await res.text();

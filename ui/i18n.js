@@ -1,6 +1,8 @@
 /**
- * Language: one flat catalogue per language (ui/i18n/en.js, ui/i18n/zh.js), loaded lazily — only
- * the chosen one is fetched, before the first render. `t("key", {n: 3})` looks a string up and
+ * Language: one flat catalogue per language (ui/i18n/en.js, ui/i18n/zh.js: the shell and the
+ * inbox), loaded lazily — only the chosen one is fetched, before the first render — plus one
+ * section per page (ui/i18n/<lang>/<section>.js), fetched with the page by `need`, so no page
+ * carries another page's text. `t("key", {n: 3})` looks a string up and
  * fills `{n}` placeholders; a missing key shows the key itself (and test/node/i18n.test.ts fails
  * the build long before a user could see it). The first visit follows the browser's languages;
  * a choice made with `setLang` is remembered in localStorage. `<html lang>` follows the choice,
@@ -11,7 +13,12 @@ const TAGS = { en: "en", zh: "zh-CN" };
 const KEY = "km.lang";
 
 let current = "en";
+let core = {};
+/** Sections loaded so far (name → strings of the current language); reloaded on a switch. */
+const sections = new Map();
 let strings = {};
+const merge = () => (strings = Object.assign({}, core, ...sections.values()));
+const fetchSection = (lang, name) => import(`./i18n/${lang}/${name}.js`).then((m) => m.default);
 
 /** The language a first visit gets: the first of the browser's languages we have, else English. */
 export function detectLang(prefs = navigator.languages ?? [navigator.language]) {
@@ -34,12 +41,27 @@ function stored() {
 /** Loads `lang` (or the remembered/detected one) and makes it current; resolves when ready. */
 export async function loadLang(lang = stored() ?? detectLang()) {
   if (!(lang in LANGS)) lang = "en";
-  const mod = await import(`./i18n/${lang}.js`);
-  strings = mod.default;
+  const [mod, ...more] = await Promise.all([import(`./i18n/${lang}.js`), ...[...sections.keys()].map((n) => fetchSection(lang, n))]);
+  core = mod.default;
+  [...sections.keys()].forEach((n, i) => sections.set(n, more[i]));
   current = lang;
+  merge();
   document.documentElement.lang = TAGS[lang];
   return lang;
 }
+
+/** Loads the named sections (e.g. "domains", "errors") of the current language; resolves when ready. */
+export async function need(...names) {
+  const missing = names.filter((n) => !sections.has(n));
+  if (!missing.length) return;
+  const lang = current;
+  const loaded = await Promise.all(missing.map((n) => fetchSection(lang, n)));
+  if (lang !== current) return need(...names);
+  missing.forEach((n, i) => sections.set(n, loaded[i]));
+  merge();
+}
+/** True once `name` is loaded. */
+export const ready = (name) => sections.has(name);
 
 /** Switches language, remembers it and asks the app to re-render (event `km:lang`). */
 export async function setLang(lang) {

@@ -9,6 +9,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { apiUrl } from "./api.js";
+import { t } from "./i18n.js";
 
 const POLL_MS = 3000;
 const POLL_MAX_MS = 60000;
@@ -82,4 +83,5 @@ export function useMailStream({ query, stream = true, onMessage, onOpen, poll },
   return status;
 }
 
-export const LIVE_LABEL = { connecting: "connecting…", live: "updates live", reconnecting: "reconnecting…", polling: "polling" };
+/** What the indicator says for a `status` ("connecting", "live", "reconnecting", "polling"). */
+export const liveLabel = (status) => t(`inbox.live.${status}`);

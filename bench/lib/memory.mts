@@ -82,17 +82,25 @@ const hook = createHook({
 });
 
 const stored: Record<string, number> = {};
+/** The recipient lookup (src/mail/inbound.ts RECIPIENT_SQL) finds the mailbox; every other read finds nothing. */
+const rowsFor = (sql: string) => (/^SELECT b\.\*/.test(sql) ? [{ ...mailbox, duplicate_id: null }] : []);
 const statement = (sql: string) => {
   const s = {
+    sql,
     bind: (..._args: unknown[]) => s,
-    first: async () => ((stage = "d1 read"), sample(true), /FROM mailboxes/.test(sql) ? { ...mailbox, duplicate_id: null } : null),
-    all: async () => (sample(), { results: [] }),
+    first: async () => ((stage = "d1 read"), sample(true), rowsFor(sql)[0] ?? null),
+    all: async () => ((stage = "d1 read"), sample(), { results: rowsFor(sql), meta: {} }),
     run: async () => (sample(), { meta: { changes: 1 } }),
   };
   return s;
 };
 const env = {
-  DB: { prepare: statement, batch: async (list: unknown[]) => ((stage = "d1 batch"), sample(true), list.map(() => ({ meta: { changes: 1 } }))) },
+  DB: {
+    prepare: statement,
+    batch: async (list: Array<{ sql: string }>) => (
+      (stage = list.some((x) => /^\s*(INSERT|UPDATE)/.test(x.sql)) ? "d1 batch" : "d1 read"), sample(true), list.map((x) => ({ results: rowsFor(x.sql), meta: { changes: 1 } }))
+    ),
+  },
   MAIL_BUCKET: {
     put: async (key: string, value: Uint8Array | string) => {
       stage = key.startsWith("raw/") ? "r2 put raw" : "r2 put parsed";

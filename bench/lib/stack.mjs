@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, createWriteStream, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export const HOST = "127.0.0.1";
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -65,8 +65,10 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function snapshot(stateDir) {
   const dir = join(stateDir, "app");
   mkdirSync(join(dir, "bench"), { recursive: true });
-  for (const entry of ["src", "ui", "migrations", "wrangler.toml", "package.json", "tsconfig.json"]) {
-    if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  for (const entry of ["src", "ui", "migrations", "wrangler.toml", "package.json", "tsconfig.json", "scripts/build-ui.mjs"]) {
+    if (!existsSync(join(ROOT, entry))) continue;
+    mkdirSync(dirname(join(dir, entry)), { recursive: true });
+    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   }
   for (const entry of ["lib", "baseline-worker", "floor-worker", "probe-worker", "cpu-probe"]) cpSync(join(ROOT, "bench", entry), join(dir, "bench", entry), { recursive: true });
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
@@ -228,6 +230,9 @@ export class AppStack {
       DOMAIN_RETRY_BASE_SECONDS: String(this.retryBaseSeconds),
       DOMAIN_RETRY_MAX_SECONDS: "60",
       CLOUDFLARE_RATE_LIMIT_PER_5_MIN: String(this.rateLimitPer5Min),
+      // The messages phase grows the local D1 past the default 500 MB (a million-message mailbox);
+      // the load figures are not about storage pressure, which the capacity phase sets on purpose.
+      D1_CAPACITY_BYTES: "100000000000",
       // per-phase extras (the webhooks phase: WEBHOOK_ALLOW_HTTP=true; capacity: D1_CAPACITY_BYTES)
       ...extraVars,
     };

@@ -35,8 +35,10 @@ export function snapshotProject(root, dir, { keepAssets = false } = {}) {
   for (const file of ["package.json", "tsconfig.json"]) if (existsSync(join(root, file))) cpSync(join(root, file), join(app, file));
   cpSync(join(root, "scripts", "start.mjs"), join(app, "scripts", "start.mjs"));
   let toml = readFileSync(join(root, "wrangler.toml"), "utf8");
-  if (keepAssets) cpSync(join(root, "ui"), join(app, "ui"), { recursive: true });
-  else toml = toml.replace(/^\[assets\]\n(?:(?!\[)[^\n]*\n)*/m, "");
+  if (keepAssets) {
+    cpSync(join(root, "ui"), join(app, "ui"), { recursive: true });
+    cpSync(join(root, "scripts", "build-ui.mjs"), join(app, "scripts", "build-ui.mjs"));
+  } else toml = toml.replace(/^\[assets\]\n(?:(?!\[)[^\n]*\n)*/m, "").replace(/^\[build\]\n(?:(?!\[)[^\n]*\n)*/m, "");
   writeFileSync(join(app, "wrangler.toml"), toml);
   symlinkSync(join(root, "node_modules"), join(app, "node_modules"), "dir");
   return app;

@@ -1,11 +1,64 @@
 /** English. Flat keys, grouped by page; every key must also exist in zh.js (test/node/i18n.test.ts). */
 export default {
-  // ── shell (app.js, ui.js) ──
+  // ── shell (app.js, ui.js); error texts: ui/i18n/en/errors.js, API reference: ui/i18n/en/docs.js ──
+  "nav.inbox": "Inbox",
+  "nav.mailboxes": "Mailboxes",
+  "nav.domains": "Domains",
+  "nav.users": "Users",
+  "nav.webhooks": "Webhooks",
+  "nav.apiKeys": "API keys",
+  "shell.skip": "Skip to content",
+  "shell.mainNav": "Main",
+  "shell.signOut": "Sign out",
+  "shell.language": "Language",
+  "shell.theme": "Theme",
+  "shell.theme.system": "System theme",
+  "shell.theme.light": "Light",
+  "shell.theme.dark": "Dark",
+  "shell.notFound": "Page not found",
+  "shell.toInbox": "Go to the inbox",
+  "shell.adminRequired": "Admin access required",
+  "shell.adminOnly": "Only admins can open {page}. Ask an admin if you need access.",
+  "role.admin": "Admin",
+  "role.member": "Member",
+  "signin.intro": "Sign in with an API key. It is exchanged for a session cookie and not stored in this browser.",
+  "signin.key": "API key",
+  "signin.busy": "Signing in…",
+  "signin.submit": "Sign in",
+  "signin.tooShort": "API key is too short: paste the whole key, starting with km_.",
+  "signin.where1": "Where to get a key:",
+  "signin.where2": "prints an admin key when it starts the local stack; otherwise an admin can issue one for you on the Users page.",
+  "common.loading": "Loading…",
+  "common.loadMore": "Load more",
+  "common.actions": "Actions",
+  "common.cancel": "Cancel",
+  "common.close": "Close",
+  "common.done": "Done",
+  "common.delete": "Delete",
+  "common.refresh": "Refresh",
+  "common.working": "Working…",
+  "common.creating": "Creating…",
+  "common.details": "Details",
+  "common.copy": "Copy",
+  "common.copyWhat": "Copy {what}",
+  "common.copied": "Copied",
+  "common.copiedMark": "Copied ✓",
+  "common.on": "On",
+  "common.off": "Off",
+  "common.yes": "yes",
+  "common.no": "no",
+  "ttl.1h": "1 hour",
+  "ttl.6h": "6 hours",
+  "ttl.1d": "1 day",
+  "ttl.7d": "7 days",
+  "ttl.30d": "30 days",
+  "ttl.1y": "1 year",
+  "ttl.unlimited": "Unlimited",
   "app.loading": "Loading KaisouMail…",
-  // ── inbox (pages/inbox.js) ──
-  // ── mailboxes ──
-  // ── domains ──
-  // ── users ──
-  // ── webhooks ──
-  // ── api keys ──
+  // ── inbox: ui/i18n/en/inbox.js (loaded with the page) ──
+  // ── mailboxes: ui/i18n/en/mailboxes.js (loaded with the page) ──
+  // ── domains: ui/i18n/en/domains.js (loaded with the page) ──
+  // ── users: ui/i18n/en/users.js (loaded with the page) ──
+  // ── webhooks: ui/i18n/en/webhooks.js (loaded with the page) ──
+  // ── api keys: ui/i18n/en/keys.js (loaded with the page) ──
 };

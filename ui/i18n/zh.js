@@ -1,11 +1,64 @@
 /** 简体中文. Same keys as en.js (test/node/i18n.test.ts). */
 export default {
-  // ── shell (app.js, ui.js) ──
+  // ── shell (app.js, ui.js); error texts: ui/i18n/zh/errors.js, API reference: ui/i18n/zh/docs.js ──
+  "nav.inbox": "收件箱",
+  "nav.mailboxes": "邮箱",
+  "nav.domains": "域名",
+  "nav.users": "用户",
+  "nav.webhooks": "Webhook",
+  "nav.apiKeys": "API 密钥",
+  "shell.skip": "跳到正文",
+  "shell.mainNav": "主导航",
+  "shell.signOut": "退出登录",
+  "shell.language": "语言",
+  "shell.theme": "主题",
+  "shell.theme.system": "跟随系统",
+  "shell.theme.light": "浅色",
+  "shell.theme.dark": "深色",
+  "shell.notFound": "页面不存在",
+  "shell.toInbox": "前往收件箱",
+  "shell.adminRequired": "需要管理员权限",
+  "shell.adminOnly": "只有管理员可以打开“{page}”。如需访问，请联系管理员。",
+  "role.admin": "管理员",
+  "role.member": "成员",
+  "signin.intro": "使用 API 密钥登录。密钥会换成会话 Cookie，不会保存在此浏览器中。",
+  "signin.key": "API 密钥",
+  "signin.busy": "正在登录…",
+  "signin.submit": "登录",
+  "signin.tooShort": "API 密钥太短：请粘贴以 km_ 开头的完整密钥。",
+  "signin.where1": "密钥从哪里来：",
+  "signin.where2": "在启动本地环境时会打印一个管理员密钥；否则请管理员在“用户”页面为你签发一个。",
+  "common.loading": "正在加载…",
+  "common.loadMore": "加载更多",
+  "common.actions": "操作",
+  "common.cancel": "取消",
+  "common.close": "关闭",
+  "common.done": "完成",
+  "common.delete": "删除",
+  "common.refresh": "刷新",
+  "common.working": "正在处理…",
+  "common.creating": "正在创建…",
+  "common.details": "详情",
+  "common.copy": "复制",
+  "common.copyWhat": "复制{what}",
+  "common.copied": "已复制",
+  "common.copiedMark": "已复制 ✓",
+  "common.on": "开启",
+  "common.off": "关闭",
+  "common.yes": "是",
+  "common.no": "否",
+  "ttl.1h": "1 小时",
+  "ttl.6h": "6 小时",
+  "ttl.1d": "1 天",
+  "ttl.7d": "7 天",
+  "ttl.30d": "30 天",
+  "ttl.1y": "1 年",
+  "ttl.unlimited": "永久",
   "app.loading": "正在加载 KaisouMail…",
-  // ── inbox (pages/inbox.js) ──
-  // ── mailboxes ──
-  // ── domains ──
-  // ── users ──
-  // ── webhooks ──
-  // ── api keys ──
+  // ── inbox: ui/i18n/zh/inbox.js (loaded with the page) ──
+  // ── mailboxes: ui/i18n/zh/mailboxes.js (loaded with the page) ──
+  // ── domains: ui/i18n/zh/domains.js (loaded with the page) ──
+  // ── users: ui/i18n/zh/users.js (loaded with the page) ──
+  // ── webhooks: ui/i18n/zh/webhooks.js (loaded with the page) ──
+  // ── api keys: ui/i18n/zh/keys.js (loaded with the page) ──
 };

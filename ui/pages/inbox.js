@@ -1,45 +1,57 @@
 /**
- * Inbox: pick a mailbox (or all), watch its messages arrive (pushed by the event stream; polling
- * only while the stream is down), and read one: verification code with Copy, verification link
- * with Open and Copy, text / HTML /
- * headers views, attachments and the raw .eml. Message HTML is untrusted: it is rendered only in
- * an iframe with an empty `sandbox` (no scripts, no same-origin) whose first element is a content
- * security policy that forbids every load except inline styles and data: images.
+ * Inbox, the centre of the temp-mail flow: one click makes a new random address (shown large with
+ * Copy and a countdown to expiry), its mail arrives by itself (pushed by the event stream; polling
+ * only while the stream is down), unread mail is bold until opened (opening marks it seen on the
+ * server), and the unread count shows in the tab title and the favicon. Search (subject, sender,
+ * code) runs on the server. Admins filter by owner and mailbox. Keyboard: j/k move, Enter opens,
+ * # or Delete deletes, / searches, ? lists the shortcuts. The reader is ./reader.js; on a phone it
+ * fills the screen with a Back button.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, apiAll } from "../api.js";
-import { LIVE_LABEL, useMailStream } from "../live.js";
-import { html, Badge, Confirm, CopyButton, ErrorBox, Link, PageHead, Time, bytes, navigate, useLoad, useNow, when } from "../ui.js";
+import { t } from "../i18n.js";
+import { liveLabel, useMailStream } from "../live.js";
+import { html, Badge, CopyButton, Dialog, ErrorBox, Link, PageHead, Time, navigate, useLoad, useNow } from "../ui.js";
 
-export const HTML_CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`;
+/** The reader (./reader.js) loads with the first message opened, not with the list. */
+let readerModule = null;
+function useReaderModule(needed) {
+  const [mod, setMod] = useState(readerModule);
+  useEffect(() => {
+    if (needed && !mod) import("./reader.js").then((m) => setMod((readerModule = m)));
+  }, [needed]);
+  return mod;
+}
 
-const go = (mailbox, message) => {
+const go = (params) => {
   const q = new URLSearchParams();
-  if (mailbox) q.set("mailbox", mailbox);
-  if (message) q.set("message", message);
+  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
   const qs = q.toString();
   navigate(`/inbox${qs ? `?${qs}` : ""}`, true);
 };
-/** Only http(s) links are offered to open (the extractor returns no other kind; this is a second guard). */
-const webLink = (url) => typeof url === "string" && /^https?:\/\//i.test(url);
-const sender = (m) => (m.fromName ? `${m.fromName} <${m.fromAddress ?? "?"}>` : m.fromAddress ?? "(unknown sender)");
-const people = (list) => (list ?? []).map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(", ");
+const byNewest = (a, b) => (a.receivedAt < b.receivedAt ? 1 : a.receivedAt > b.receivedAt ? -1 : 0);
+/** The server's `q` rule, for messages pushed by the stream while a search is on. */
+const matches = (m, q) => {
+  if (!q) return true;
+  const needle = q.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return [m.subject, m.fromAddress, m.fromName, m.verification?.code].some((x) => (x ?? "").replace(/[A-Z]/g, (c) => c.toLowerCase()).includes(needle));
+};
 
 /**
- * Messages of one mailbox (or all), kept current by the event stream (./live.js); polling for
+ * Messages of one mailbox (or all), kept current by the event stream (../live.js); polling for
  * anything newer than the newest one shown is only the fallback while the stream is down.
  */
-function useMessages(mailboxId, user) {
+function useMessages({ mailboxId, owner, q }, user) {
   const [s, set] = useState({ items: null, next: null, error: null });
   const ref = useRef(s);
   ref.current = s;
-  const query = (extra) => ({ ...(mailboxId ? { mailboxId } : {}), limit: 50, ...extra });
+  const query = (extra) => ({ ...(mailboxId ? { mailboxId } : {}), ...(owner ? { owner } : {}), ...(q ? { q } : {}), limit: 50, ...extra });
   /** Adds messages not shown yet, newest first. */
   const merge = (fresh) =>
     set((p) => {
       const known = new Set((p.items ?? []).map((m) => m.id));
       const add = fresh.filter((m) => !known.has(m.id));
-      return add.length ? { ...p, error: null, items: [...add, ...(p.items ?? [])].sort((a, b) => (a.receivedAt < b.receivedAt ? 1 : a.receivedAt > b.receivedAt ? -1 : 0)) } : p;
+      return add.length ? { ...p, error: null, items: [...add, ...(p.items ?? [])].sort(byNewest) } : p;
     });
   const first = () =>
     api("/messages", { query: query() }).then(
@@ -47,8 +59,7 @@ function useMessages(mailboxId, user) {
       (error) => set((p) => ({ ...p, error })),
     );
   const poll = async () => {
-    const cur = ref.current;
-    const newest = cur.items?.[0]?.receivedAt;
+    const newest = ref.current.items?.[0]?.receivedAt;
     if (!newest) return first();
     try {
       // `after` is a strict lower bound: ask from 1 ms earlier so a message received in the same
@@ -59,7 +70,8 @@ function useMessages(mailboxId, user) {
       set((p) => ({ ...p, error }));
     }
   };
-  useEffect(() => set({ items: null, next: null, error: null }), [mailboxId]);
+  const key = `${mailboxId}|${owner}|${q}`;
+  useEffect(() => set({ items: null, next: null, error: null }), [key]);
   // An admin's all-mailbox view spans other users' mailboxes, which no one stream covers: it polls.
   const stream = Boolean(mailboxId) || user?.role !== "admin";
   const status = useMailStream(
@@ -68,13 +80,13 @@ function useMessages(mailboxId, user) {
       stream,
       // The list is (re)loaded once the stream is open, so nothing committed in between is missed.
       onOpen: first,
-      onMessage: (m) => (!mailboxId || m.mailboxId === mailboxId) && merge([m]),
+      onMessage: (m) => (!mailboxId || m.mailboxId === mailboxId) && matches(m, q) && merge([m]),
       poll,
     },
-    [mailboxId, stream],
+    [key, stream],
   );
   // Show the list at once; the stream's open merges anything that arrived before it connected.
-  useEffect(() => void first(), [mailboxId]);
+  useEffect(() => void first(), [key]);
   const more = async () => {
     try {
       const r = await api("/messages", { query: query({ cursor: s.next }) });
@@ -83,117 +95,246 @@ function useMessages(mailboxId, user) {
       set((p) => ({ ...p, error }));
     }
   };
-  const remove = (id) => set((p) => ({ ...p, items: p.items.filter((m) => m.id !== id) }));
-  return { ...s, status, more, remove };
+  const remove = (id) => set((p) => ({ ...p, items: (p.items ?? []).filter((m) => m.id !== id) }));
+  const patch = (id, change) => set((p) => ({ ...p, items: (p.items ?? []).map((m) => (m.id === id ? { ...m, ...change } : m)) }));
+  return { ...s, status, more, remove, patch };
 }
 
-function Reader({ id, onDeleted }) {
-  const msg = useLoad(() => api(`/messages/${id}`), [id]);
-  const [view, setView] = useState(null);
-  const [deleting, setDeleting] = useState(false);
-  const m = msg.data?.message;
-  if (msg.error) return html`<${ErrorBox} error=${msg.error} testid="reader-error" />`;
-  if (!m) return html`<p class="muted" aria-busy="true">Loading the message…</p>`;
-  const views = [m.text != null && "Text", m.html != null && "HTML", "Headers"].filter(Boolean);
-  const v = views.includes(view) ? view : views[0];
-  const r = m.recipients ?? {};
-  return html`<article data-testid="reader" aria-labelledby="msg-subject">
-    <div class="card-head">
-      <h2 id="msg-subject" data-testid="reader-subject">${m.subject || "(no subject)"}</h2>
-      <div class="actions">
-        <a class="btn" href=${m.rawDownloadPath} download=${`${m.id}.eml`} data-testid="raw-download">Download .eml</a>
-        <button type="button" class="danger" onClick=${() => setDeleting(true)} data-testid="message-delete">Delete</button>
-      </div>
-    </div>
-    <dl class="meta-grid">
-      <dt>From</dt><dd data-testid="reader-from">${sender(m)}</dd>
-      <dt>To</dt><dd>${people(r.to) || m.envelopeTo || m.mailboxAddress}</dd>
-      ${r.cc?.length > 0 && html`<dt>Cc</dt><dd>${people(r.cc)}</dd>`}
-      <dt>Received</dt><dd>${when(m.receivedAt)} · ${bytes(m.sizeBytes)}</dd>
-    </dl>
-    ${m.verification &&
-    html`<div class="code" data-testid="verification">
-      ${m.verification.code &&
-      html`<span class="small">Verification code</span>
-        <strong data-testid="verification-code">${m.verification.code}</strong>
-        <${CopyButton} text=${m.verification.code} label="Copy verification code" testid="copy-code" primary />`}
-      ${webLink(m.verification.link) &&
-      html`<span class="vlink-row"><span class="small">Verification link</span>
-        <span class="vlink" data-testid="verification-link" title=${m.verification.link}>${m.verification.link}</span>
-        <a class="btn" href=${m.verification.link} target="_blank" rel="noopener noreferrer" data-testid="open-link">Open</a>
-        <${CopyButton} text=${m.verification.link} label="Copy verification link" testid="copy-link" primary=${!m.verification.code} /></span>`}
-      <span class="small">found in the ${m.verification.source}</span>
-    </div>`}
-    ${m.parseStatus && m.parseStatus !== "parsed" && html`<p class="alert warn">This message was only partly parsed (${m.parseStatus}); the raw .eml has everything.</p>`}
-    <div class="tabs" role="tablist" aria-label="Message view">
-      ${views.map((x) => html`<button type="button" role="tab" aria-selected=${String(x === v)} onClick=${() => setView(x)} data-testid=${`view-${x.toLowerCase()}`}>${x}</button>`)}
-    </div>
-    <div role="tabpanel" aria-label=${v}>
-      ${v === "Text" && html`<pre class="body" data-testid="reader-text">${m.text}</pre>`}
-      ${v === "HTML" &&
-      html`<iframe class="html" sandbox="" referrerpolicy="no-referrer" title="Message HTML (scripts and remote content blocked)" srcdoc=${HTML_CSP + m.html} data-testid="reader-html"></iframe>
-        <p class="small">Scripts and remote images are blocked in this view.</p>`}
-      ${v === "Headers" &&
-      html`<table class="hdrs" data-testid="reader-headers"><tbody>
-        ${[["Envelope from", m.envelopeFrom], ["Envelope to", m.envelopeTo], ["Message-ID", m.messageId], ["Date", m.dateHeader], ["Reply-To", people(r.replyTo)], ["Bcc", people(r.bcc)]]
-          .filter(([, x]) => x)
-          .map(([k, x]) => html`<tr><td>${k}</td><td>${x}</td></tr>`)}
-        ${(m.headers ?? []).map((h) => html`<tr><td>${h.key}</td><td>${h.value}</td></tr>`)}
-      </tbody></table>`}
-    </div>
-    ${m.attachments?.length > 0 &&
-    html`<h3>Attachments</h3><ul data-testid="attachments">
-      ${m.attachments.map((a) => html`<li><a href=${a.downloadPath} download=${a.filename ?? ""}>${a.filename ?? "(unnamed)"}</a> <span class="small">${a.contentType} · ${bytes(a.sizeBytes)}</span></li>`)}
-    </ul>`}
-    ${deleting &&
-    html`<${Confirm} title="Delete this message?" action="Delete message" onClose=${() => setDeleting(false)} onConfirm=${async () => (await api(`/messages/${m.id}`, { method: "DELETE" }), onDeleted(m.id))}>
-      <p>“${m.subject}” and its raw copy are removed for good.</p>
-    <//>`}
-  </article>`;
+/** "12:04:09" or "2 d 03:04:05" until `iso`; "expired" after it. */
+function Countdown({ iso }) {
+  const now = useNow(1000);
+  if (!iso) return html`<span data-testid="address-expiry" data-expires="">${t("inbox.noExpiry")}</span>`;
+  const left = Math.floor((Date.parse(iso) - now) / 1000);
+  if (left <= 0) return html`<span data-testid="address-expiry" data-expires=${iso}>${t("inbox.expired")}</span>`;
+  const pad = (n) => String(n).padStart(2, "0");
+  const hms = `${pad(Math.floor((left % 86400) / 3600))}:${pad(Math.floor((left % 3600) / 60))}:${pad(left % 60)}`;
+  const d = Math.floor(left / 86400);
+  return html`<span data-testid="address-expiry" data-expires=${iso}>${t("inbox.expiresIn", { time: d ? t("inbox.days", { d, hms }) : hms })}</span>`;
 }
 
-export default function InboxPage({ user, query }) {
+/** Draws the unread count as a badge into the favicon (a data: URL; the page allows data: images). */
+function setFavicon(n) {
+  const link = document.querySelector('link[rel="icon"]');
+  if (!link) return;
+  if (!n) return void (link.href = "data:,");
+  const c = document.createElement("canvas");
+  c.width = c.height = 32;
+  const g = c.getContext("2d");
+  if (!g) return;
+  g.fillStyle = "#3b5bdb";
+  g.fillRect(1, 6, 26, 20);
+  g.strokeStyle = "#fff";
+  g.lineWidth = 2;
+  g.beginPath();
+  g.moveTo(3, 8);
+  g.lineTo(14, 17);
+  g.lineTo(25, 8);
+  g.stroke();
+  g.fillStyle = "#d92d20";
+  g.beginPath();
+  g.arc(22, 10, 10, 0, Math.PI * 2);
+  g.fill();
+  g.fillStyle = "#fff";
+  g.font = "bold 13px sans-serif";
+  g.textAlign = "center";
+  g.textBaseline = "middle";
+  g.fillText(n > 99 ? "99+" : String(n), 22, 11);
+  link.href = c.toDataURL("image/png");
+}
+
+const SHORTCUTS = [
+  ["j / k", "inbox.keys.move"],
+  ["Enter", "inbox.keys.open"],
+  ["# / Delete", "inbox.keys.delete"],
+  ["/", "inbox.keys.search"],
+  ["?", "inbox.keys.help"],
+  ["Esc", "inbox.keys.close"],
+];
+const typing = (el) => el instanceof HTMLElement && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+
+export default function InboxPage({ user, meta, query, lang }) {
   const mailboxId = query.get("mailbox") ?? "";
   const messageId = query.get("message");
-  const boxes = useLoad(() => apiAll("/mailboxes", "mailboxes", { status: ["active", "expired"] }), []);
-  const list = useMessages(mailboxId, user);
+  const admin = user.role === "admin";
+  const owner = admin ? (query.get("owner") ?? "") : "";
+  const [search, setSearch] = useState("");
+  const [q, setQ] = useState("");
+  const [help, setHelp] = useState(false);
+  const [cursor, setCursor] = useState(null);
+  const [deleteAsk, setDeleteAsk] = useState({ id: null, n: 0 });
+  const [creating, setCreating] = useState(false);
+  const [createError, setCreateError] = useState(null);
+  const boxes = useLoad(() => apiAll("/mailboxes", "mailboxes", { status: ["active", "expired"], owner }), [owner]);
+  const users = useLoad(() => (admin ? api("/users") : Promise.resolve({ users: [] })), [admin]);
+  const list = useMessages({ mailboxId, owner, q }, user);
   const now = useNow(15000);
+  const searchRef = useRef();
+  const Reader = useReaderModule(Boolean(messageId))?.Reader;
   const readerRef = useRef();
-  const open = (id) => {
-    go(mailboxId, id);
-    if (matchMedia("(max-width: 860px)").matches) setTimeout(() => readerRef.current?.scrollIntoView({ behavior: "smooth" }));
-  };
   const mbs = boxes.data?.mailboxes ?? [];
+  const items = list.items ?? [];
+  const selected = mbs.find((b) => b.id === mailboxId);
+  const unread = items.filter((m) => !m.seen).length;
+  const nav = (change) => go({ mailbox: mailboxId, owner, message: messageId, ...change });
+
+  // A shortcut's delete request belongs to the message it was made for, not to one opened later.
+  useEffect(() => void (deleteAsk.id && deleteAsk.id !== messageId && setDeleteAsk({ id: null, n: 0 })), [messageId]);
+  useEffect(() => {
+    const id = setTimeout(() => setQ(search.trim()), 300);
+    return () => clearTimeout(id);
+  }, [search]);
+
+  // Opening a message marks it seen (the list item stops being bold at once; the server is told).
+  const marked = useRef(new Set());
+  useEffect(() => {
+    const m = messageId && items.find((x) => x.id === messageId);
+    if (!m || m.seen || marked.current.has(m.id)) return;
+    marked.current.add(m.id);
+    list.patch(m.id, { seen: true });
+    api(`/messages/${m.id}`, { method: "PATCH", body: { seen: true } }).catch(() => (marked.current.delete(m.id), list.patch(m.id, { seen: false })));
+  }, [messageId, items]);
+
+  // The unread count in the tab title and the favicon (after the shell sets its own title).
+  useEffect(() => {
+    const id = setTimeout(() => {
+      document.title = `${unread ? `(${unread}) ` : ""}${t("nav.inbox")} · KaisouMail`;
+      setFavicon(unread);
+    });
+    return () => clearTimeout(id);
+  }, [unread, lang]);
+  useEffect(() => () => setFavicon(0), []);
+
+  const open = (id) => {
+    setCursor(id);
+    nav({ message: id });
+    if (matchMedia("(max-width: 860px) and (min-width: 641px)").matches) setTimeout(() => readerRef.current?.scrollIntoView({ behavior: "smooth" }));
+  };
+  const back = () => {
+    nav({ message: null });
+    if (messageId) setTimeout(() => document.querySelector(`[data-testid="message-item"][data-id="${messageId}"]`)?.focus());
+  };
+
+  const newAddress = async () => {
+    setCreating(true);
+    setCreateError(null);
+    try {
+      const mb = await api("/mailboxes", { method: "POST", body: meta?.domains?.[0] ? { mailDomain: meta.domains[0] } : {} });
+      boxes.setData({ mailboxes: [mb, ...mbs], nextCursor: null });
+      go({ mailbox: mb.id, owner: owner && owner !== mb.userId ? "" : owner });
+    } catch (e) {
+      setCreateError(e);
+    } finally {
+      setCreating(false);
+    }
+  };
+
+  // Keyboard shortcuts; never while typing in a field or while a dialog is open.
+  const keys = useRef();
+  keys.current = (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || document.querySelector("dialog[open]")) return;
+    const ids = items.map((m) => m.id);
+    const at = ids.indexOf(cursor ?? messageId);
+    const focus = (id) => {
+      setCursor(id);
+      document.querySelector(`[data-testid="message-item"][data-id="${id}"]`)?.focus();
+    };
+    if (e.key === "j" || e.key === "k") {
+      if (!ids.length) return;
+      const next = at < 0 ? 0 : Math.max(0, Math.min(ids.length - 1, at + (e.key === "j" ? 1 : -1)));
+      focus(ids[next]);
+    } else if (e.key === "Enter") {
+      if (e.target instanceof HTMLElement && e.target.closest("button, a")) return;
+      if (at >= 0) open(ids[at]);
+    } else if (e.key === "#" || e.key === "Delete") {
+      const id = messageId ?? (at >= 0 ? ids[at] : null);
+      if (!id) return;
+      if (id !== messageId) open(id);
+      setDeleteAsk((d) => ({ id, n: d.n + 1 }));
+    } else if (e.key === "/") {
+      searchRef.current?.focus();
+    } else if (e.key === "?") {
+      setHelp(true);
+    } else if (e.key === "Escape" && messageId) {
+      back();
+    } else return;
+    e.preventDefault();
+  };
+  useEffect(() => {
+    const h = (e) => keys.current(e);
+    addEventListener("keydown", h);
+    return () => removeEventListener("keydown", h);
+  }, []);
+
+  const noDomain = meta && meta.domains.length === 0;
+  const owners = (users.data?.users ?? []).filter((u) => !u.deletedAt);
   return html`
-    <${PageHead} title="Inbox">
-      <label class="sr" for="mailbox-pick">Mailbox</label>
-      <select id="mailbox-pick" style="width:auto;max-width:100%" value=${mailboxId} onChange=${(e) => go(e.target.value, null)} data-testid="mailbox-pick">
-        <option value="">All mailboxes</option>
-        ${mbs.map((b) => html`<option value=${b.id}>${b.address}${b.status === "active" ? "" : ` (${b.status})`}</option>`)}
-        ${mailboxId && boxes.data && !mbs.some((b) => b.id === mailboxId) && html`<option value=${mailboxId}>Selected mailbox</option>`}
-      </select>
+    <${PageHead} title=${t("nav.inbox")}>
+      <div class="inbox-tools">
+        <button type="button" class="primary" onClick=${newAddress} disabled=${creating || noDomain} data-testid="new-address">${creating ? t("inbox.creating") : t("inbox.newAddress")}</button>
+        <button type="button" class="ghost" onClick=${() => setHelp(true)} aria-label=${t("inbox.keys.title")} title=${t("inbox.keys.title")} data-testid="shortcuts-open">?</button>
+      </div>
     <//>
+    <${ErrorBox} error=${createError} testid="new-address-error" />
+    ${selected &&
+    html`<div class="card address-card" data-testid="address-card">
+      <div class="address-line"><span class="address" data-testid="current-address">${selected.address}</span>
+        <${CopyButton} text=${selected.address} label=${t("inbox.copyAddress")} testid="copy-address" primary /></div>
+      <div class="small">${selected.status === "active" ? html`<${Countdown} iso=${selected.expiresAt} />` : t(`inbox.status.${selected.status}`)}
+        ${admin && selected.owner && html` · ${selected.owner.email}`}</div>
+    </div>`}
+    <div class="filters inbox-filters">
+      <label class="sr" for="inbox-search">${t("inbox.search")}</label>
+      <input id="inbox-search" type="search" ref=${searchRef} placeholder=${t("inbox.searchPlaceholder")} value=${search} maxlength="200"
+        onInput=${(e) => setSearch(e.target.value)} onKeyDown=${(e) => e.key === "Escape" && (setSearch(""), e.target.blur())} data-testid="search" />
+      ${admin &&
+      html`<label class="sr" for="owner-pick">${t("inbox.owner")}</label>
+        <select id="owner-pick" value=${owner} onChange=${(e) => go({ owner: e.target.value })} data-testid="owner-pick">
+          <option value="">${t("inbox.allOwners")}</option>
+          ${owners.map((u) => html`<option value=${u.id}>${u.email}</option>`)}
+        </select>`}
+      <label class="sr" for="mailbox-pick">${t("inbox.mailbox")}</label>
+      <select id="mailbox-pick" value=${mailboxId} onChange=${(e) => go({ mailbox: e.target.value, owner })} data-testid="mailbox-pick">
+        <option value="">${t("inbox.allMailboxes")}</option>
+        ${mbs.map((b) => html`<option value=${b.id}>${b.address}${b.status === "active" ? "" : ` (${t(`inbox.status.${b.status}`)})`}</option>`)}
+        ${mailboxId && boxes.data && !selected && html`<option value=${mailboxId}>${t("inbox.selectedMailbox")}</option>`}
+      </select>
+    </div>
     <${ErrorBox} error=${boxes.error} testid="mailboxes-error" />
-    ${boxes.data && !mbs.length && html`<p class="alert" role="status">No mailboxes yet. <${Link} href="/mailboxes">Create one</${Link}> and send mail to it.</p>`}
-    <div class="inbox">
+    ${noDomain &&
+    (admin
+      ? html`<div class="card guide" data-testid="guide-domains"><h2>${t("inbox.guide.title")}</h2><p>${t("inbox.guide.body")}</p>
+          <${Link} class="btn primary" href="/domains">${t("inbox.guide.action")}</${Link}></div>`
+      : html`<p class="alert" role="status" data-testid="guide-member">${t("inbox.guide.member")}</p>`)}
+    ${!noDomain && boxes.data && !mbs.length && !owner && html`<p class="alert" role="status" data-testid="no-mailboxes">${t("inbox.noMailboxes")}</p>`}
+    <div class=${`inbox${messageId ? " reading" : ""}`}>
       <section class="card" aria-labelledby="list-h">
-        <div class="card-head"><h2 id="list-h">Messages</h2><span class="small" aria-live="polite" data-testid="live-status" data-status=${list.status}>${list.items ? `${list.items.length}${list.next ? "+" : ""} · ` : ""}${LIVE_LABEL[list.status]}</span></div>
+        <div class="card-head"><h2 id="list-h">${t("inbox.messages")}${unread ? html` <span class="badge" data-testid="unread-count">${unread}</span>` : ""}</h2>
+          <span class="small" aria-live="polite" data-testid="live-status" data-status=${list.status}>${list.items ? `${items.length}${list.next ? "+" : ""} · ` : ""}${liveLabel(list.status)}</span></div>
         <${ErrorBox} error=${list.error} testid="messages-error" />
-        ${!list.items && !list.error && html`<p class="muted">Loading…</p>`}
-        ${list.items?.length === 0 && html`<p class="muted" data-testid="messages-empty">No messages yet. New mail appears here by itself.</p>`}
+        ${!list.items && !list.error && html`<p class="muted">${t("inbox.loading")}</p>`}
+        ${list.items?.length === 0 && html`<p class="muted" data-testid="messages-empty">${q ? t("inbox.noMatches") : t("inbox.empty")}</p>`}
         <ul class="msglist" data-testid="messages">
-          ${(list.items ?? []).map(
-            (m) => html`<li key=${m.id}><button type="button" aria-current=${String(m.id === messageId)} onClick=${() => open(m.id)} data-testid="message-item" data-id=${m.id}>
-              <div class="row1"><span class="from">${m.fromName || m.fromAddress || "(unknown sender)"}</span><span class="small"><${Time} iso=${m.receivedAt} tick=${now} past /></span></div>
-              <div class="subj">${m.subject || "(no subject)"}</div>
-              <div class="prev">${m.verification ? html`<${Badge} kind="ok">${m.verification.code ? `code ${m.verification.code}` : "link"}<//> ` : ""}${mailboxId ? "" : `${m.mailboxAddress} · `}${m.previewText}</div>
+          ${items.map(
+            (m) => html`<li key=${m.id}><button type="button" class=${m.seen ? "" : "unread"} aria-current=${String(m.id === messageId)} onClick=${() => open(m.id)}
+              onFocus=${() => setCursor(m.id)} data-testid="message-item" data-id=${m.id} data-seen=${String(Boolean(m.seen))}>
+              <div class="row1"><span class="from">${!m.seen && html`<span class="sr">${t("inbox.unread")} </span>`}${m.fromName || m.fromAddress || t("inbox.unknownSender")}</span><span class="small"><${Time} iso=${m.receivedAt} tick=${now} past /></span></div>
+              <div class="subj">${m.subject || t("inbox.noSubject")}</div>
+              <div class="prev">${m.verification ? html`<${Badge} kind="ok">${m.verification.code ? t("inbox.codeBadge", { code: m.verification.code }) : t("inbox.linkBadge")}<//> ` : ""}${mailboxId ? "" : `${m.mailboxAddress} · `}${m.previewText}</div>
             </button></li>`,
           )}
         </ul>
-        ${list.next && html`<button type="button" onClick=${list.more} style="margin-top:.5rem">Load older messages</button>`}
+        ${list.next && html`<button type="button" onClick=${list.more} style="margin-top:.5rem">${t("inbox.older")}</button>`}
       </section>
-      <section class="card" ref=${readerRef} aria-label="Message">
-        ${messageId ? html`<${Reader} key=${messageId} id=${messageId} onDeleted=${(id) => (list.remove(id), go(mailboxId, null))} />` : html`<p class="muted" data-testid="reader-empty">Select a message to read it.</p>`}
+      <section class="card reader-pane" ref=${readerRef} aria-label=${t("inbox.message")}>
+        ${messageId && !Reader && html`<p class="muted" aria-busy="true">${t("inbox.loadingMessage")}</p>`}
+        ${messageId && Reader
+          ? html`<${Reader} key=${messageId} id=${messageId} onBack=${back} askDelete=${deleteAsk.id === messageId ? deleteAsk.n : 0}
+              onDeleted=${(id) => (list.remove(id), nav({ message: null }))} />`
+          : !messageId && html`<p class="muted" data-testid="reader-empty">${t("inbox.selectMessage")}</p>`}
       </section>
-    </div>`;
+    </div>
+    ${help &&
+    html`<${Dialog} title=${t("inbox.keys.title")} onClose=${() => setHelp(false)} testid="shortcuts">
+      <table class="keys"><tbody>${SHORTCUTS.map(([k, d]) => html`<tr><td><kbd>${k}</kbd></td><td>${t(d)}</td></tr>`)}</tbody></table>
+    <//>`}`;
 }

@@ -5,14 +5,10 @@
  */
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
-import { html, Badge, Confirm, CopyButton, Dialog, ErrorBox, Link, PageHead, Time, TtlSelect, TTLS, ttlLabel, useAction, useLoad, useNow, when } from "../ui.js";
+import { t } from "../i18n.js";
+import { html, Badge, Confirm, CopyButton, Dialog, ErrorBox, Link, PageHead, Time, TtlSelect, TTLS, localError, toast, ttlLabel, useAction, useLoad, useNow, when } from "../ui.js";
 
-const FILTERS = [
-  ["active", "Active"],
-  ["expired", "Expired"],
-  ["destroyed", "Destroyed"],
-  ["all", "All"],
-];
+const FILTERS = ["active", "expired", "destroyed", "all"];
 const KIND = { active: "ok", expired: "wait", destroying: "bad", destroyed: "" };
 
 /** Lower-cases ASCII only: `toLowerCase()` would turn a look-alike such as "\u212A" into "k". */
@@ -20,18 +16,20 @@ const lowerAscii = (text) => text.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 
 /** "user@a.b.example.com" → parts under the longest matching active domain, or {error}. */
 function parseAddress(text, domains) {
-  if (/[^\x21-\x7e]/.test(text.trim())) return { error: "Addresses may contain only ASCII letters, digits and symbols." };
+  if (/[^\x21-\x7e]/.test(text.trim())) return { error: t("mb.err.ascii") };
   const m = /^([^@\s]+)@([^@\s]+)$/.exec(lowerAscii(text.trim()));
-  if (!m) return { error: "Enter a full address such as user@mail.example.com" };
+  if (!m) return { error: t("mb.err.full") };
   const host = m[2];
   const root = domains.filter((d) => host === d || host.endsWith(`.${d}`)).sort((a, b) => b.length - a.length)[0];
-  if (!root) return { error: `${host} is not under an active domain (${domains.join(", ") || "none yet"}).` };
-  if (host === root) return { error: `Addresses need a subdomain, e.g. ${m[1]}@mail.${root}.` };
+  if (!root) return { error: t("mb.err.notActive", { host, domains: domains.join(", ") || t("mb.err.noneYet") }) };
+  if (host === root) return { error: t("mb.err.needSub", { example: `${m[1]}@mail.${root}` }) };
   return { localPart: m[1], subdomain: host.slice(0, -root.length - 1), mailDomain: root };
 }
 
+/** A destroyed mailbox has no expiry any more; one without expiresAt never expires. */
 const Expiry = ({ m, now }) =>
-  m.expiresAt == null ? html`<span>Unlimited</span>` : html`<${Time} iso=${m.expiresAt} tick=${now} />`;
+  m.status === "destroyed" || m.status === "destroying" ? "—" : m.expiresAt == null ? html`<span>${t("ttl.unlimited")}</span>` : html`<${Time} iso=${m.expiresAt} tick=${now} />`;
+const statusLabel = (s) => t(`mb.status.${s}`);
 
 function CreateForm({ meta, maxTtl, onCreated, onExtend }) {
   const domains = meta?.domains ?? [];
@@ -48,7 +46,7 @@ function CreateForm({ meta, maxTtl, onCreated, onExtend }) {
     let body = { expiresInMinutes: ttl };
     if (mode === "full") {
       const p = parseAddress(f.address, domains);
-      if (p.error) return setError({ message: p.error, details: null });
+      if (p.error) return setError(localError(p.error));
       body = { ...body, localPart: p.localPart, subdomain: p.subdomain, mailDomain: p.mailDomain };
     } else {
       if (f.mailDomain) body.mailDomain = f.mailDomain;
@@ -60,49 +58,51 @@ function CreateForm({ meta, maxTtl, onCreated, onExtend }) {
     run("create", async () => {
       const m = await api("/mailboxes", { method: "POST", body });
       setCreated(m);
+      toast(t("mb.toast.created", { address: m.address }));
       onCreated(m);
     });
   };
   const existing = error?.details?.code === "mailbox_exists" && error.details.mailbox;
-  const domainSelect = html`<div><label for="mb-domain">Domain</label>
+  const domainSelect = html`<div><label for="mb-domain">${t("mb.domain")}</label>
     <select id="mb-domain" value=${f.mailDomain} onChange=${set("mailDomain")} data-testid="mb-domain">
-      <option value="">Random active domain</option>
+      <option value="">${t("mb.domain.random")}</option>
       ${domains.map((d) => html`<option value=${d}>${d}</option>`)}
     </select></div>`;
   return html`<section class="card" aria-labelledby="create-h">
-    <h2 id="create-h">New mailbox</h2>
+    <h2 id="create-h">${t("mb.new")}</h2>
     <form onSubmit=${submit} data-testid="mailbox-form">
       <fieldset>
-        <legend>Address</legend>
+        <legend>${t("mb.address")}</legend>
         <div class="seg" data-testid="mb-mode">
-          ${[["random", "Random"], ["segmented", "Parts"], ["full", "Full address"]].map(
-            ([v, l]) => html`<label><input type="radio" name="mode" value=${v} checked=${mode === v} onChange=${() => setMode(v)} />${l}</label>`,
+          ${["random", "segmented", "full"].map(
+            (v) => html`<label><input type="radio" name="mode" value=${v} checked=${mode === v} onChange=${() => setMode(v)} data-testid=${`mb-mode-${v}`} />${t(`mb.mode.${v}`)}</label>`,
           )}
         </div>
       </fieldset>
       <div class="grid">
         ${mode === "segmented" &&
-        html`<div><label for="mb-local">Local part</label><input id="mb-local" placeholder="random" value=${f.localPart} onInput=${set("localPart")} autocomplete="off" data-testid="mb-local" /></div>
-          <div><label for="mb-sub">Subdomain</label><input id="mb-sub" placeholder="random" value=${f.subdomain} onInput=${set("subdomain")} autocomplete="off" data-testid="mb-sub" /></div>`}
-        ${mode === "full" && html`<div style="grid-column:span 2"><label for="mb-address">Full address</label><input id="mb-address" type="email" placeholder=${`user@mail.${domains[0] ?? "example.com"}`} value=${f.address} onInput=${set("address")} autocomplete="off" data-testid="mb-address" /></div>`}
+        html`<div><label for="mb-local">${t("mb.local")}</label><input id="mb-local" placeholder=${t("mb.randomPh")} value=${f.localPart} onInput=${set("localPart")} autocomplete="off" data-testid="mb-local" /></div>
+          <div><label for="mb-sub">${t("mb.sub")}</label><input id="mb-sub" placeholder=${t("mb.randomPh")} value=${f.subdomain} onInput=${set("subdomain")} autocomplete="off" data-testid="mb-sub" /></div>`}
+        ${mode === "full" && html`<div style="grid-column:span 2"><label for="mb-address">${t("mb.mode.full")}</label><input id="mb-address" type="email" placeholder=${`user@mail.${domains[0] ?? "example.com"}`} value=${f.address} onInput=${set("address")} autocomplete="off" data-testid="mb-address" /></div>`}
         ${mode !== "full" && domainSelect}
-        <div><label for="mb-ttl">Lifetime</label><${TtlSelect} id="mb-ttl" value=${ttl} onChange=${setTtl} max=${maxTtl} /></div>
-        <div><button class="primary" disabled=${busy} data-testid="mb-create">${busy ? "Creating…" : "Create mailbox"}</button></div>
+        <div><label for="mb-ttl">${t("mb.lifetime")}</label><${TtlSelect} id="mb-ttl" value=${ttl} onChange=${setTtl} max=${maxTtl} /></div>
+        <div><button class="primary" disabled=${busy} data-testid="mb-create">${busy ? t("common.creating") : t("mb.create")}</button></div>
       </div>
-      ${mode === "segmented" && html`<p class="small">Addresses look like <code>${meta?.addressRules?.format ?? "localPart@subdomain.rootDomain"}</code>; leave a part empty for a random one.</p>`}
+      ${mode === "segmented" && html`<p class="small">${t("mb.format1")} <code>${meta?.addressRules?.format ?? "localPart@subdomain.rootDomain"}</code>${t("mb.format2")}</p>`}
     </form>
-    ${!domains.length && html`<p class="alert" role="status">No domain is active yet: an admin must bind one on the Domains page first.</p>`}
+    ${!domains.length && html`<p class="alert" role="status">${t("mb.noDomain")}</p>`}
     ${existing
       ? html`<div class="alert warn" role="alert" data-testid="mailbox-exists">
-          <strong>${error.message}</strong> <code>${error.details.code}</code>
-          <div>You already own <strong>${existing.address}</strong> (${existing.status}, ${existing.expiresAt ? `expires ${when(existing.expiresAt)}` : "unlimited"}). Extend its lifetime to ${ttlLabel(ttl)} instead?</div>
-          <button type="button" onClick=${() => (onExtend(existing, ttl), setError(null))} data-testid="mailbox-exists-extend">Extend TTL</button>
+          <strong>${t("err.code.mailbox_exists")}</strong>
+          <div>${t("mb.exists.own")} <strong>${existing.address}</strong> (${statusLabel(existing.status)}, ${existing.expiresAt ? t("mb.expires", { when: when(existing.expiresAt) }) : t("ttl.unlimited")}).${existing.expiresAt ? ` ${t("mb.exists.extend", { ttl: ttlLabel(ttl) })}` : ""}</div>
+          ${existing.expiresAt && html`<button type="button" onClick=${() => (onExtend(existing, ttl), setError(null))} data-testid="mailbox-exists-extend">${t("mb.extend")}</button>`}
+          <details class="more"><summary>${t("common.details")}</summary><div>${error.message}</div><code>${error.details.code}</code></details>
         </div>`
       : html`<${ErrorBox} error=${error} testid="mailbox-error" />`}
     ${created &&
     html`<div class="secret" role="status" data-testid="mailbox-created">
-      Created <strong data-testid="created-address">${created.address}</strong> — ${created.expiresAt ? `expires ${when(created.expiresAt)}` : "never expires"}.
-      <div class="actions" style="margin-top:.4rem"><${CopyButton} text=${created.address} label="Copy address" /> <${Link} class="btn" href=${`/inbox?mailbox=${created.id}`} data-testid="created-open">Open inbox →</${Link}></div>
+      ${t("mb.created")} <strong data-testid="created-address">${created.address}</strong> — ${created.expiresAt ? t("mb.expires", { when: when(created.expiresAt) }) : t("mb.never")}.
+      <div class="actions" style="margin-top:.4rem"><${CopyButton} text=${created.address} label=${t("mb.copyAddress")} /> <${Link} class="btn" href=${`/inbox?mailbox=${created.id}`} data-testid="created-open">${t("mb.openInbox")}</${Link}></div>
     </div>`}
   </section>`;
 }
@@ -115,27 +115,33 @@ function ExtendDialog({ m, initial, maxTtl, onClose, onDone }) {
   const go = () =>
     run("extend", async () => {
       const next = await api("/mailboxes/ensure", { method: "POST", body: { address: cur.address, expiresInMinutes: ttl } });
-      setResult(next.expiresAt === cur.expiresAt && next.status === cur.status ? "unchanged" : "updated");
+      const changed = !(next.expiresAt === cur.expiresAt && next.status === cur.status);
+      setResult(changed ? "updated" : "unchanged");
+      if (changed) toast(t("mb.toast.extended", { address: next.address }));
       setCur(next);
       onDone(next);
     });
-  return html`<${Dialog} title=${`Extend ${m.address}`} onClose=${onClose} testid="extend-dialog">
-    <p>Current expiry: <strong data-testid="extend-current">${cur.expiresAt ? when(cur.expiresAt) : "unlimited"}</strong>. A lifetime only ever extends; a shorter one keeps the current expiry. An expired mailbox is revived.</p>
-    <label for="ext-ttl">New lifetime from now</label>
+  return html`<${Dialog} title=${t("mb.extend.title", { address: m.address })} onClose=${onClose} testid="extend-dialog">
+    <p>${t("mb.extend.current")} <strong data-testid="extend-current">${cur.expiresAt ? when(cur.expiresAt) : t("ttl.unlimited")}</strong>. ${t("mb.extend.rule")}</p>
+    <label for="ext-ttl">${t("mb.extend.new")}</label>
     <${TtlSelect} id="ext-ttl" value=${ttl} onChange=${setTtl} testid="extend-ttl" max=${maxTtl} />
     <${ErrorBox} error=${error} testid="extend-error" />
-    ${result && html`<p class="alert" role="status" data-testid="extend-result">${result === "updated" ? "Lifetime updated." : "Unchanged: the current expiry is already as late or later."}</p>`}
+    ${result && html`<p class="alert" role="status" data-testid="extend-result">${t(result === "updated" ? "mb.extend.updated" : "mb.extend.unchanged")}</p>`}
     <div class="actions end">
-      <button type="button" onClick=${onClose}>${result ? "Done" : "Cancel"}</button>
-      <button type="button" class="primary" disabled=${busy} onClick=${go} data-testid="extend-ok">${busy ? "Extending…" : "Extend"}</button>
+      <button type="button" onClick=${onClose}>${result ? t("common.done") : t("common.cancel")}</button>
+      <button type="button" class="primary" disabled=${busy} onClick=${go} data-testid="extend-ok">${busy ? t("mb.extend.busy") : t("mb.extend.ok")}</button>
     </div>
   <//>`;
 }
 
 export default function MailboxesPage({ user, meta, query }) {
+  const admin = user?.role === "admin";
   const [status, setStatus] = useState(query.get("status") || "active");
-  const filter = status === "all" ? {} : { status };
-  const list = useLoad(() => api("/mailboxes", { query: filter }), [status]);
+  const [owner, setOwner] = useState(query.get("owner") || "");
+  const filter = { ...(status === "all" ? {} : { status }), ...(admin && owner ? { owner } : {}) };
+  const list = useLoad(() => api("/mailboxes", { query: filter }), [status, owner]);
+  // Admins filter by owner: the choices are the users (GET /api/users).
+  const users = useLoad(() => (admin ? api("/users") : Promise.resolve({ users: [] })), [admin]);
   // The list comes in pages (GET /api/mailboxes answers nextCursor): "Load more" appends the next.
   const [runMore, loadingMore, moreError] = useAction();
   const loadMore = () =>
@@ -144,40 +150,49 @@ export default function MailboxesPage({ user, meta, query }) {
       list.setData({ mailboxes: [...list.data.mailboxes, ...page.mailboxes], nextCursor: page.nextCursor });
     });
   // Members choose a lifetime up to their cap (admins: anything, unlimited included).
-  const maxTtl = user?.role === "admin" ? null : (meta?.memberMaxMailboxTtlMinutes ?? null);
+  const maxTtl = admin ? null : (meta?.memberMaxMailboxTtlMinutes ?? null);
   const [extending, setExtending] = useState(null);
   const [deleting, setDeleting] = useState(null);
   const now = useNow(30000);
   const rows = list.data?.mailboxes ?? [];
   return html`
-    <${PageHead} title="Mailboxes" />
+    <${PageHead} title=${t("nav.mailboxes")} />
     <${CreateForm} meta=${meta} maxTtl=${maxTtl} onCreated=${list.reload} onExtend=${(m, ttl) => setExtending({ m, ttl })} />
     <section class="card" aria-labelledby="list-h">
       <div class="card-head">
-        <h2 id="list-h">Your mailboxes</h2>
-        <div class="seg" role="group" aria-label="Status filter" data-testid="status-filter">
-          ${FILTERS.map(([v, l]) => html`<button type="button" aria-pressed=${String(status === v)} onClick=${() => setStatus(v)}>${l}</button>`)}
+        <h2 id="list-h">${t(admin ? "mb.list.admin" : "mb.list")}</h2>
+        <div class="filters">
+          ${admin &&
+          html`<label for="mb-owner" class="sr">${t("mb.owner.filter")}</label>
+            <select id="mb-owner" value=${owner} onChange=${(e) => setOwner(e.target.value)} data-testid="owner-filter">
+              <option value="">${t("mb.owner.all")}</option>
+              ${(users.data?.users ?? []).map((u) => html`<option value=${u.id}>${u.email}</option>`)}
+            </select>`}
+          <div class="seg" role="group" aria-label=${t("mb.statusFilter")} data-testid="status-filter">
+            ${FILTERS.map((v) => html`<button type="button" aria-pressed=${String(status === v)} onClick=${() => setStatus(v)}>${t(`mb.filter.${v}`)}</button>`)}
+          </div>
         </div>
       </div>
       <${ErrorBox} error=${list.error} testid="mailboxes-error" />
-      ${list.loading && !list.data && html`<p class="muted">Loading…</p>`}
-      ${list.data && !rows.length && html`<p class="muted" data-testid="mailboxes-empty">No ${status === "all" ? "" : status} mailboxes.</p>`}
+      ${list.loading && !list.data && html`<p class="muted">${t("common.loading")}</p>`}
+      ${list.data && !rows.length && html`<p class="muted" data-testid="mailboxes-empty">${t(`mb.empty.${status}`)}</p>`}
       ${rows.length > 0 &&
       html`<table class="rows one-line" data-testid="mailboxes">
-        <thead><tr><th>Address</th><th>Status</th><th>Expires</th><th>Last mail</th><th>Created</th><th><span class="sr">Actions</span></th></tr></thead>
+        <thead><tr><th>${t("mb.col.address")}</th>${admin && html`<th>${t("mb.col.owner")}</th>`}<th>${t("mb.col.status")}</th><th>${t("mb.col.expires")}</th><th>${t("mb.col.lastMail")}</th><th>${t("mb.col.created")}</th><th><span class="sr">${t("common.actions")}</span></th></tr></thead>
         <tbody>
           ${rows.map(
             (m) => html`<tr key=${m.id} data-testid="mailbox-row" data-address=${m.address}>
-              <td data-label="Address"><code>${m.address}</code> ${m.source === "catch_all" && html`<${Badge}>catch-all<//>`}</td>
-              <td data-label="Status"><${Badge} kind=${KIND[m.status]}>${m.status}<//></td>
-              <td data-label="Expires"><${Expiry} m=${m} now=${now} /></td>
-              <td data-label="Last mail"><${Time} iso=${m.lastReceivedAt} tick=${now} past /></td>
-              <td data-label="Created"><${Time} iso=${m.createdAt} tick=${now} past /></td>
+              <td data-label=${t("mb.col.address")}><code>${m.address}</code> ${m.source === "catch_all" && html`<${Badge}>${t("mb.catchAll")}<//>`}</td>
+              ${admin && html`<td data-label=${t("mb.col.owner")} data-testid="mailbox-owner">${m.owner?.email ?? "—"}</td>`}
+              <td data-label=${t("mb.col.status")}><${Badge} kind=${KIND[m.status]}>${statusLabel(m.status)}<//></td>
+              <td data-label=${t("mb.col.expires")}><${Expiry} m=${m} now=${now} /></td>
+              <td data-label=${t("mb.col.lastMail")}><${Time} iso=${m.lastReceivedAt} tick=${now} past /></td>
+              <td data-label=${t("mb.col.created")}><${Time} iso=${m.createdAt} tick=${now} past /></td>
               <td class="act"><div class="actions">
-                ${m.status !== "destroyed" && html`<${Link} class="btn" href=${`/inbox?mailbox=${m.id}`} aria-label=${`Inbox of ${m.address}`} data-testid="mailbox-open">Inbox</${Link}>`}
-                <${CopyButton} text=${m.address} label=${`Copy ${m.address}`} />
-                ${(m.status === "active" || m.status === "expired") && html`<button type="button" onClick=${() => setExtending({ m })} aria-label=${`Extend TTL of ${m.address}`} data-testid="mailbox-extend">Extend TTL</button>`}
-                ${m.status !== "destroyed" && m.status !== "destroying" && html`<button type="button" class="danger" onClick=${() => setDeleting(m)} aria-label=${`Delete ${m.address}`} data-testid="mailbox-delete">Delete</button>`}
+                ${m.status !== "destroyed" && html`<${Link} class="btn" href=${`/inbox?mailbox=${m.id}`} aria-label=${t("mb.inboxOf", { address: m.address })} data-testid="mailbox-open">${t("nav.inbox")}</${Link}>`}
+                <${CopyButton} text=${m.address} label=${t("common.copyWhat", { what: m.address })} />
+                ${(m.status === "active" || m.status === "expired") && m.expiresAt != null && html`<button type="button" onClick=${() => setExtending({ m })} aria-label=${t("mb.extendOf", { address: m.address })} data-testid="mailbox-extend">${t("mb.extend")}</button>`}
+                ${m.status !== "destroyed" && m.status !== "destroying" && html`<button type="button" class="danger" onClick=${() => setDeleting(m)} aria-label=${t("mb.deleteOf", { address: m.address })} data-testid="mailbox-delete">${t("common.delete")}</button>`}
               </div></td>
             </tr>`,
           )}
@@ -185,11 +200,11 @@ export default function MailboxesPage({ user, meta, query }) {
       </table>`}
       <${ErrorBox} error=${moreError} testid="mailboxes-more-error" />
       ${list.data?.nextCursor &&
-      html`<button type="button" onClick=${loadMore} disabled=${Boolean(loadingMore)} style="margin-top:.5rem" data-testid="mailboxes-more">${loadingMore ? "Loading…" : "Load more"}</button>`}
+      html`<button type="button" onClick=${loadMore} disabled=${Boolean(loadingMore)} style="margin-top:.5rem" data-testid="mailboxes-more">${loadingMore ? t("common.loading") : t("common.loadMore")}</button>`}
     </section>
     ${extending && html`<${ExtendDialog} m=${extending.m} initial=${extending.ttl} maxTtl=${maxTtl} onClose=${() => setExtending(null)} onDone=${list.reload} />`}
     ${deleting &&
-    html`<${Confirm} title=${`Delete ${deleting.address}?`} action="Delete mailbox" onClose=${() => setDeleting(null)} onConfirm=${async () => (await api(`/mailboxes/${deleting.id}`, { method: "DELETE" }), await list.reload())} testid="delete-mailbox">
-      <p>Its routing rule and every message in it are removed; mail to this address is refused afterwards. This cannot be undone.</p>
+    html`<${Confirm} title=${t("mb.delete.title", { address: deleting.address })} action=${t("mb.delete.action")} onClose=${() => setDeleting(null)} onConfirm=${async () => (await api(`/mailboxes/${deleting.id}`, { method: "DELETE" }), toast(t("mb.toast.deleted", { address: deleting.address })), await list.reload())} testid="delete-mailbox">
+      <p>${t("mb.delete.body")}</p>
     <//>`}`;
 }
