@@ -265,22 +265,29 @@ export async function cpuTable(app, { domain, singles, batch, say }) {
         samples.push((await probe(`${replayPath}&n=${per}`)).ms);
       }
       controls.sort((a, b) => a - b);
+      samples.sort((a, b) => a - b);
       const base = q(controls, 0.5);
-      const net = samples.map((x) => Math.max(0, x - base) / per).sort((a, b) => a - b);
+      const net = samples.map((x) => Math.max(0, x - base) / per);
       const row = {
         id: c.id,
         recordedStatus: rec.out.status ?? "ok",
         ioCalls: rec.out.calls,
         meanMs: Math.max(0, (bulk.ms - bulkControl.ms) / n),
         p50Ms: q(net, 0.5),
-        p99Ms: q(net, 0.99),
+        // The dev server's own work (its proxy, file watching, a GC of its own) now and then adds
+        // milliseconds to a control request as much as to a replay: the tail is taken net of the
+        // control's tail, and the raw one is kept beside it.
+        p99Ms: Math.max(0, q(samples, 0.99) - q(controls, 0.99)) / per,
+        p99RawMs: q(net, 0.99),
+        controlP50Ms: base,
+        controlP99Ms: q(controls, 0.99),
         samples: k,
         invocationsPerSample: per,
         note: c.request?.note ?? null,
       };
       row.status = row.p99Ms <= FREE_PLAN_CPU_MS ? "met" : "missed";
       rows.push(row);
-      say(`  ${c.id.padEnd(58)} mean ${row.meanMs.toFixed(2)} ms, p50 ${row.p50Ms.toFixed(2)}, p99 ${row.p99Ms.toFixed(2)} (${row.status}; answered ${rec.out.status}; ${rec.out.calls.length} kinds of I/O)`);
+      say(`  ${c.id.padEnd(58)} mean ${row.meanMs.toFixed(2)} ms, p50 ${row.p50Ms.toFixed(2)}, p99 ${row.p99Ms.toFixed(2)} net of the control's (raw ${row.p99RawMs.toFixed(2)}) (${row.status}; answered ${row.recordedStatus}; ${rec.out.calls?.length ?? 0} kinds of I/O)`);
     }
     return rows;
   } finally {

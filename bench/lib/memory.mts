@@ -83,7 +83,7 @@ const hook = createHook({
 
 const stored: Record<string, number> = {};
 /** The recipient lookup (src/mail/inbound.ts RECIPIENT_SQL) finds the mailbox; every other read finds nothing. */
-const rowsFor = (sql: string) => (/^SELECT b\.\*/.test(sql) ? [{ ...mailbox, duplicate_id: null }] : []);
+const rowsFor = (sql: string) => (/^SELECT b\.\*/.test(sql) ? [{ ...mailbox, duplicate_id: null, hooks_json: "[]" }] : []);
 const statement = (sql: string) => {
   const s = {
     sql,

@@ -97,7 +97,7 @@ export function renderTable({ figures, machine, config, durationSec }) {
         rows.push(
           d.p99Ms === undefined
             ? `| Free plan CPU: ${f.label} | — (${d.note ?? d.status}) | — | — | p99 ≤ 10 ms | ${status(f.status)} |`
-            : `| Free plan CPU: ${f.label}${d.note ? ` (${d.note})` : ""} | p99 ${num(d.p99Ms, 2)} ms, p50 ${num(d.p50Ms, 2)} ms, mean ${num(d.meanMs, 2)} ms | answered ${d.recordedStatus} | — | p99 ≤ 10 ms | ${status(f.status)} |`,
+            : `| Free plan CPU: ${f.label}${d.note ? ` (${d.note})` : ""} | mean ${num(d.meanMs, 2)} ms, p50 ${num(d.p50Ms, 2)} ms, p99 ${num(d.p99Ms, 2)} ms (raw ${num(d.p99RawMs, 2)}) | answered ${d.recordedStatus}; control p50 ${num(d.controlP50Ms, 2)} / p99 ${num(d.controlP99Ms, 2)} ms | — | p99 ≤ 10 ms | ${status(f.status)} |`,
         );
         break;
       }

@@ -71,16 +71,28 @@ export async function firstLoad(base, route) {
       if (p) await visitModule(p);
     }
     for (const d of dynamic) {
-      const key = new RegExp(`["']${route.replace(/[/.*+?^${}()|[\]\\]/g, "\\$&")}["']\\s*:[^\\n]*$`);
-      if (key.test(d.before.split("\n").pop() ?? "")) {
+      // The route table entry this import belongs to: the last `"/route":` before it (one per
+      // line in the source, all on one line once minified).
+      const keys = [...d.before.matchAll(/["'](\/[\w-]*)["']\s*:/g)];
+      if (keys.length && keys[keys.length - 1][1] === route) {
         const p = resolveSpec(d.spec, path);
         if (p) {
           followedPage = p;
           await visitModule(p);
+          // What the entry loads with the page: its stylesheet and its catalogue sections.
+          const at = src.search(new RegExp(`["']${route.replace(/[/.*+?^${}()|[\]\\]/g, "\\$&")}["']\\s*:`));
+          const rest = src.slice(at + route.length + 3);
+          const next = rest.search(/["']\/[\w-]*["']\s*:|\n\s*\}/);
+          const entry = next < 0 ? rest : rest.slice(0, next);
+          for (const [, lit] of entry.matchAll(/["']([^"']+)["']/g)) {
+            if (/^\/[\w/-]+\.css$/.test(lit)) await visitCss(lit);
+            else if (/^[a-z]+$/.test(lit)) sections.add(lit);
+          }
         }
       }
     }
   };
+  const sections = new Set();
 
   const visitCss = async (path) => {
     const css = await fetchOne(path, "css");
@@ -111,6 +123,12 @@ export async function firstLoad(base, route) {
         else await fetchOne(new URL(src, `${base}${route}`).pathname, "script");
       }
     }
+  }
+  // The language the shell loads before its first render (English on a fresh browser here), and
+  // the page's own catalogue sections (ui/i18n.js `need`).
+  if (seen.has("/i18n.js")) {
+    await visitModule("/i18n/en.js");
+    for (const name of sections) await visitModule(`/i18n/en/${name}.js`);
   }
   const sum = (k) => files.reduce((a, f) => a + f[k], 0);
   return {

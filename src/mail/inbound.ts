@@ -7,7 +7,7 @@ import { liveCatchAllSql, type MailboxRow } from "../mailboxes/repo";
 import { deliveryKey } from "./dedupe";
 import { storageStage } from "../messages/capacity";
 import { byteLength, insertMessage, parsedKeyFor, summaryOf, type NewMessage } from "../messages/store";
-import { HOOKS_FOR_ADDRESS_SQL, messageReceivedInserts, type WebhookRow } from "../webhooks/repo";
+import { HOOKS_OF_MAILBOX_JSON_SQL, messageReceivedInserts, type HookRef } from "../webhooks/repo";
 import { parseHeaderBlock, parseMessage } from "./parse";
 
 /** Cloudflare Email Routing's limit; anything larger is refused before it is read. */
@@ -67,9 +67,9 @@ async function readAll(stream: ReadableStream<Uint8Array>, expected: number, lim
 
 /**
  * `db_bytes`: the D1 database size reported with the lookup (free: it rides on that query's meta).
- * `hooks`: the live webhooks that see this mailbox's mail, read in the same round trip.
+ * `hooks`: the live webhooks that see this mailbox's mail, read by the same statement.
  */
-type Recipient = MailboxRow & { duplicate_id: string | null; db_bytes: number | null; hooks: WebhookRow[] };
+type Recipient = MailboxRow & { duplicate_id: string | null; db_bytes: number | null; hooks: HookRef[] };
 
 /** Why a recipient has no mailbox: the reason given to the sending server. */
 type NoMailbox = { rejected: string };
@@ -80,15 +80,16 @@ const UNAVAILABLE: NoMailbox = { rejected: "Mailbox unavailable" };
  * stored there with this re-delivery key (a sending server retrying the same delivery; see
  * ./dedupe.ts for what counts as the same).
  */
-const RECIPIENT_SQL =
-  "SELECT b.*, (SELECT m.id FROM messages m WHERE m.mailbox_id = b.id AND m.dedupe_key = ?2) AS duplicate_id FROM mailboxes b WHERE b.address = ?1 AND b.status = 'active'";
+const RECIPIENT_SQL = `SELECT b.*, (SELECT m.id FROM messages m WHERE m.mailbox_id = b.id AND m.dedupe_key = ?2) AS duplicate_id,
+  ${HOOKS_OF_MAILBOX_JSON_SQL} AS hooks_json FROM mailboxes b WHERE b.address = ?1 AND b.status = 'active'`;
 
-/** RECIPIENT_SQL's row, with the database size D1 reported for that query and the mailbox's webhooks (one D1 round trip). */
+/** RECIPIENT_SQL's row, with the database size D1 reported for that query and the mailbox's webhooks (one statement). */
 async function recipientRow(env: Env, to: string, key: string | null): Promise<Recipient | null> {
-  const [res, hooks] = await env.DB.batch<unknown>([env.DB.prepare(RECIPIENT_SQL).bind(to, key), env.DB.prepare(HOOKS_FOR_ADDRESS_SQL).bind(to)]);
-  const row = res!.results[0] as Omit<Recipient, "db_bytes" | "hooks"> | undefined;
-  if (!row) return null;
-  return { ...row, db_bytes: typeof res!.meta.size_after === "number" ? res!.meta.size_after : null, hooks: hooks!.results as WebhookRow[] };
+  const res = await env.DB.prepare(RECIPIENT_SQL).bind(to, key).all<Omit<Recipient, "db_bytes" | "hooks"> & { hooks_json: string }>();
+  const found = res.results[0];
+  if (!found) return null;
+  const { hooks_json, ...row } = found;
+  return { ...row, db_bytes: typeof res.meta.size_after === "number" ? res.meta.size_after : null, hooks: JSON.parse(hooks_json) as HookRef[] };
 }
 
 /**

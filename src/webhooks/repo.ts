@@ -193,19 +193,27 @@ export function matchesFilter(filter: WebhookFilterSpec, m: MessageSummary): boo
 const LIVE_HOOKS = `SELECT w.* FROM webhooks w JOIN users u ON u.id = w.user_id
   WHERE w.enabled = 1 AND u.disabled_at IS NULL AND u.deleted_at IS NULL AND (w.scope = 'user' OR u.role = 'admin')`;
 
+/** What the inbound path needs of a hook: its id and filter. */
+export type HookRef = Pick<WebhookRow, "id" | "filter_json">;
+
 /**
- * The live hooks that see mail to the active mailbox at `?1` (an address): its owner's hooks,
- * hooks bound to it, and the deployment's. Read in the inbound lookup's own D1 round trip.
+ * A scalar subquery for the inbound lookup (src/mail/inbound.ts), evaluated per mailbox row `b`:
+ * the live hooks that see its mail — its owner's, hooks bound to it, the deployment's — as a JSON
+ * array of `{id, filter_json}`, oldest first. Part of the lookup statement itself, so finding the
+ * hooks costs the inbound path no extra statement or round trip.
  */
-export const HOOKS_FOR_ADDRESS_SQL = `${LIVE_HOOKS.replace("FROM webhooks w", "FROM mailboxes b JOIN webhooks w ON (w.mailbox_id = b.id OR (w.mailbox_id IS NULL AND (w.scope = 'deployment' OR w.user_id = b.user_id)))")}
-  AND b.address = ?1 AND b.status = 'active' ORDER BY w.created_at`;
+export const HOOKS_OF_MAILBOX_JSON_SQL = `(SELECT json_group_array(json_object('id', h.id, 'filter_json', h.filter_json)) FROM (
+    SELECT w.id, w.filter_json FROM webhooks w JOIN users u ON u.id = w.user_id
+    WHERE w.enabled = 1 AND u.disabled_at IS NULL AND u.deleted_at IS NULL AND (w.scope = 'user' OR u.role = 'admin')
+      AND (w.mailbox_id = b.id OR (w.mailbox_id IS NULL AND (w.scope = 'deployment' OR w.user_id = b.user_id)))
+    ORDER BY w.created_at) h)`;
 
 /**
  * `message.received` for a message being stored: the queue rows for the hooks whose filters match,
  * to go into the message's own D1 batch, so the event is queued if and only if the message is
  * committed (at-least-once, even when the Worker dies right after the commit).
  */
-export function messageReceivedInserts(env: Env, hooks: WebhookRow[], message: MessageSummary): { statements: D1PreparedStatement[]; webhookIds: string[] } {
+export function messageReceivedInserts(env: Env, hooks: HookRef[], message: MessageSummary): { statements: D1PreparedStatement[]; webhookIds: string[] } {
   const matching = hooks.filter((h) => matchesFilter(parseFilter(h.filter_json), message));
   if (matching.length === 0) return { statements: [], webhookIds: [] };
   const event = { type: "message.received", data: { ...message }, links: messageLinks(apiOrigin(env), message.id) };
