@@ -151,7 +151,8 @@ export async function runSoak(input) {
     if (member.status !== 201) throw new Error(`could not create the member: ${member.status} ${member.text}`);
     const memberAuth = { key: member.json.initialKey.apiKey };
     secrets.push({ label: "member API key", value: memberAuth.key });
-    const extra = await client.request("setup.api_key", "POST", "/api/api-keys", { auth: admin, body: { name: "soak extra key" } });
+    // A second admin key with the full scope set (a key without `scopes` gets the default, which has no `admin`).
+    const extra = await client.request("setup.api_key", "POST", "/api/api-keys", { auth: admin, body: { name: "soak extra key", scopes: ["*"] } });
     if (extra.status !== 201) throw new Error(`could not create an API key: ${extra.status} ${extra.text}`);
     const admin2 = { key: extra.json.apiKey };
     secrets.push({ label: "extra admin API key", value: admin2.key });
