@@ -7,34 +7,21 @@
  * shortcuts and the full-screen reader on a phone. Its own stack (scripts/start.mjs: simulator +
  * `wrangler dev`) with fresh state; the domain is enabled through the API, not the page.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createNetServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, type LaunchedBrowser } from "./find-browser";
+import { startLocalStack, stopLocalStack, type LocalStack } from "./stack";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const shots = join(root, "docs", "screenshots");
 const DOMAIN = "inbox-ui.dev";
 const PNG_1x1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
-
-let stack: ChildProcess;
+let local: LocalStack;
 let stateDir: string;
 let base: string;
 let simBase: string;
@@ -50,45 +37,11 @@ const webHits: string[] = [];
 const pageErrors: string[] = [];
 
 async function startStack(): Promise<void> {
-  const [port, simPort] = [await freePort(), await freePort()];
-  stateDir = mkdtempSync(join(tmpdir(), "kaisou-inbox-"));
-  base = `http://127.0.0.1:${port}`;
-  simBase = `http://127.0.0.1:${simPort}`;
-  stack = spawn(process.execPath, [join(root, "scripts", "start.mjs"), "--port", String(port), "--sim-port", String(simPort), "--state-dir", stateDir], {
-    cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", DOMAIN_RETRY_BASE_SECONDS: "5", DOMAIN_RETRY_MAX_SECONDS: "60" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let out = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stack did not start in 150 s:\n${out.slice(-3000)}`)), 150_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (/Admin API key\s+km_/.test(out)) (clearTimeout(timer), resolve());
-    };
-    stack.stdout!.on("data", onData);
-    stack.stderr!.on("data", onData);
-    stack.once("exit", (code) => (clearTimeout(timer), reject(new Error(`stack exited (${code}):\n${out.slice(-3000)}`))));
-  });
-  adminKey = JSON.parse(readFileSync(join(stateDir, "sim", "local.json"), "utf8")).adminKey;
+  local = await startLocalStack("kaisou-inbox-", { DOMAIN_RETRY_BASE_SECONDS: "5", DOMAIN_RETRY_MAX_SECONDS: "60" });
+  ({ stateDir, base, simBase, adminKey } = local);
 }
 
-async function stopStack(): Promise<void> {
-  if (!stack?.pid || stack.exitCode !== null) return;
-  const exited = new Promise((r) => stack.once("exit", r));
-  try {
-    process.kill(-stack.pid, "SIGTERM");
-  } catch {
-    /* already gone */
-  }
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  try {
-    process.kill(-stack.pid, "SIGKILL");
-  } catch {
-    /* stopped */
-  }
-}
+const stopStack = () => stopLocalStack(local);
 
 async function signedInContext(key: string, width = 1280, height = 860): Promise<BrowserContext> {
   const res = await fetch(`${base}/api/auth/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiKey: key }) });

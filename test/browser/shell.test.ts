@@ -7,16 +7,14 @@
  * limited, confirmations and toasts), the Users page actions and the Mailboxes owner column.
  * Its own stack (scripts/start.mjs: simulator + `wrangler dev`) with fresh state.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer as createNetServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, type LaunchedBrowser } from "./find-browser";
+import { startLocalStack, stopLocalStack, type LocalStack } from "./stack";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const shots = join(root, "docs", "screenshots");
@@ -30,18 +28,7 @@ let zh: Catalogue;
 
 // ── Stack, browser and helpers (as in ui.test.ts) ──
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
-
-let stack: ChildProcess;
+let local: LocalStack;
 let stateDir: string;
 let base: string;
 let simBase: string;
@@ -52,46 +39,11 @@ const pageErrors: string[] = [];
 let cjkFont = false;
 
 async function startStack(): Promise<void> {
-  const [port, simPort] = [await freePort(), await freePort()];
-  stateDir = mkdtempSync(join(tmpdir(), "kaisou-shell-"));
-  base = `http://127.0.0.1:${port}`;
-  simBase = `http://127.0.0.1:${simPort}`;
-  stack = spawn(process.execPath, [join(root, "scripts", "start.mjs"), "--port", String(port), "--sim-port", String(simPort), "--state-dir", stateDir], {
-    cwd: root,
-    // A long first re-check: the pending row keeps its normal wait for the whole file.
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", DOMAIN_RETRY_BASE_SECONDS: "600", DOMAIN_RETRY_MAX_SECONDS: "900" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let out = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stack did not start in 150 s:\n${out.slice(-3000)}`)), 150_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (/Admin API key\s+km_/.test(out)) (clearTimeout(timer), resolve());
-    };
-    stack.stdout!.on("data", onData);
-    stack.stderr!.on("data", onData);
-    stack.once("exit", (code) => (clearTimeout(timer), reject(new Error(`stack exited (${code}):\n${out.slice(-3000)}`))));
-  });
-  adminKey = JSON.parse(readFileSync(join(stateDir, "sim", "local.json"), "utf8")).adminKey;
+  local = await startLocalStack("kaisou-shell-", { DOMAIN_RETRY_BASE_SECONDS: "600", DOMAIN_RETRY_MAX_SECONDS: "900" });
+  ({ stateDir, base, simBase, adminKey } = local);
 }
 
-async function stopStack(): Promise<void> {
-  if (!stack?.pid || stack.exitCode !== null) return;
-  const exited = new Promise((r) => stack.once("exit", r));
-  try {
-    process.kill(-stack.pid, "SIGTERM");
-  } catch {
-    /* already gone */
-  }
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  try {
-    process.kill(-stack.pid, "SIGKILL");
-  } catch {
-    /* stopped */
-  }
-}
+const stopStack = () => stopLocalStack(local);
 
 type Opts = { locale?: string; colorScheme?: "light" | "dark"; width?: number; lang?: "en" | "zh"; theme?: "light" | "dark" };
 

@@ -6,18 +6,16 @@
  * watch it turn active, create a mailbox, receive and read mail, then check access and layout.
  * Screenshots of the main pages are written to docs/screenshots/.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createNetServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, type LaunchedBrowser } from "./find-browser";
+import { startLocalStack, stopLocalStack, type LocalStack } from "./stack";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const shots = join(root, "docs", "screenshots");
@@ -26,18 +24,7 @@ const CODE = "731904";
 
 // ── Stack, browser and helpers ──
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
-
-let stack: ChildProcess;
+let local: LocalStack;
 let stateDir: string;
 let base: string;
 let simBase: string;
@@ -53,46 +40,11 @@ const trapHits: string[] = [];
 const pageErrors: string[] = [];
 
 async function startStack(): Promise<void> {
-  const [port, simPort] = [await freePort(), await freePort()];
-  stateDir = mkdtempSync(join(tmpdir(), "kaisou-browser-"));
-  base = `http://127.0.0.1:${port}`;
-  simBase = `http://127.0.0.1:${simPort}`;
-  stack = spawn(process.execPath, [join(root, "scripts", "start.mjs"), "--port", String(port), "--sim-port", String(simPort), "--state-dir", stateDir], {
-    cwd: root,
-    // The local default (first re-check of a pending zone 5 s after binding), whatever the caller's env says.
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", DOMAIN_RETRY_BASE_SECONDS: "5", DOMAIN_RETRY_MAX_SECONDS: "60" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group, so afterAll can stop it and everything it started
-  });
-  let out = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stack did not start in 150 s:\n${out.slice(-3000)}`)), 150_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (/Admin API key\s+km_/.test(out)) (clearTimeout(timer), resolve());
-    };
-    stack.stdout!.on("data", onData);
-    stack.stderr!.on("data", onData);
-    stack.once("exit", (code) => (clearTimeout(timer), reject(new Error(`stack exited (${code}):\n${out.slice(-3000)}`))));
-  });
-  adminKey = JSON.parse(readFileSync(join(stateDir, "sim", "local.json"), "utf8")).adminKey;
+  local = await startLocalStack("kaisou-browser-", { DOMAIN_RETRY_BASE_SECONDS: "5", DOMAIN_RETRY_MAX_SECONDS: "60" });
+  ({ stateDir, base, simBase, adminKey } = local);
 }
 
-async function stopStack(): Promise<void> {
-  if (!stack?.pid || stack.exitCode !== null) return;
-  const exited = new Promise((r) => stack.once("exit", r));
-  try {
-    process.kill(-stack.pid, "SIGTERM");
-  } catch {
-    /* already gone */
-  }
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  try {
-    process.kill(-stack.pid, "SIGKILL");
-  } catch {
-    /* stopped */
-  }
-}
+const stopStack = () => stopLocalStack(local);
 
 async function newContext(width = 1280, height = 860, extra: { locale?: string } = {}): Promise<BrowserContext> {
   const c = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, acceptDownloads: true, ...extra });
