@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import type { DomainObject } from "../../src/domain/object";
 import { handleFetch } from "../../src/router";
 import { beforeEach, describe, expect, it } from "vitest";
-import { api, cfCalls, simZone, domainObject, FULL_PERMISSIONS, makeUser, resetCloudflare, sim, SIM_ACCOUNT, SIM_TOKEN, type Caller } from "./helpers";
+import { api, cfCalls, simZone, domainObject, FULL_PERMISSIONS, makeUser, resetCloudflare, sim, SIM_ACCOUNT, SIM_TOKEN, type Caller, until } from "./helpers";
 
 let admin: Caller;
 
@@ -211,13 +211,6 @@ describe("GET /api/domains/catalog", () => {
   });
   const catalog = (query = "") => api("GET", `/api/domains/catalog${query}`, { key: admin.key });
   const zoneListCalls = async () => (await cfCalls()).filter((c) => c === "GET /client/v4/zones").length;
-  async function until(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await cond())) {
-      if (Date.now() > deadline) throw new Error("condition not reached in time");
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   it("20 page loads within a minute cost one sweep of Cloudflare's zone list; Refresh sweeps again", async () => {
     for (let i = 0; i < 120; i++) await sim.createZone(`swp${String(i).padStart(3, "0")}.net`);

@@ -155,3 +155,12 @@ export async function deliverViaWorker(raw: Uint8Array, to: string, e: typeof en
   await worker.email(mockEmail(raw, { to }) as unknown as ForwardableEmailMessage, e, ctx);
   await waitOnExecutionContext(ctx);
 }
+
+/** Polls `cond` every `stepMs` until it holds; throws after `ms`. */
+export async function until(cond: () => Promise<boolean>, ms = 5000, stepMs = 50): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

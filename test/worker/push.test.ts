@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { hubStub } from "../../src/push/hub";
-import { activeDomain, api, deliverViaWorker, envWithFailingBatch, makeUser, resetCloudflare, type Caller } from "./helpers";
+import { activeDomain, api, deliverViaWorker, envWithFailingBatch, makeUser, resetCloudflare, type Caller, until } from "./helpers";
 
 const root = "push-test.com";
 let admin: Caller;
@@ -113,13 +113,7 @@ async function openStream(query = "", headers: Record<string, string> = {}, key 
   return new EventReader(res);
 }
 
-async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const eventually = (check: () => Promise<boolean>, ms = 3000) => until(check, ms, 20);
 
 describe("GET /api/messages/wait", () => {
   it("returns the message as soon as it is stored", async () => {

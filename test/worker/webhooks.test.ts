@@ -15,7 +15,7 @@ import { GIVE_UP_AFTER_MS, retryDelayMs } from "../../src/webhooks/outbox";
 import { scrub } from "../../src/lib/log";
 import { eventBody, kickStalledOutboxes, MAX_PAYLOAD_BYTES, outboxStub, STALLED_AFTER_MS } from "../../src/webhooks/repo";
 import { checkWebhookUrl, isPrivateHost } from "../../src/webhooks/url";
-import { activeDomain, api, makeUser, resetCloudflare, type Caller, deliverViaWorker } from "./helpers";
+import { activeDomain, api, makeUser, resetCloudflare, type Caller, deliverViaWorker, until } from "./helpers";
 import { mockEmail } from "./mail-fixtures";
 
 const root = "hooks-test.com";
@@ -88,14 +88,6 @@ async function drive<T>(webhookId: string, done: () => Promise<T | false | undef
   }
 }
 
-/** Polls without running alarms (the outbox's own alarm does the work). */
-async function until(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** D1 whose batches that write messages fail (the lookup, a read batch, still answers). */
 function envWithFailingInsert(): typeof env {
