@@ -96,7 +96,7 @@ const CFG = QUICK
         [10 * MiB, 4],
       ],
       capacity: { sizes: [[5 * KiB, 400], [100 * KiB, 100]], senders: 8, sustainedMs: 30_000 },
-      cpuTable: { singles: 100, batch: 100 },
+      cpuTable: { singles: 50, batch: 100 },
       // rounds/durationMs as --quick: with 5 × 3 s per side workerd ran out of file descriptors
       // ("Too many open files", then `fetch failed`) about 6 minutes into the phase, twice
       webhooks: { rounds: 1, durationMs: 1000, warmupMs: 300, downMs: 20_000, recoveryMessages: 20, recoveryWaitMs: 90_000, stallMs: 5_000 },
@@ -257,6 +257,29 @@ function vsFloor(id, label, fig, floorFig, min) {
     status,
   });
 }
+/**
+ * What the work itself allows (issue 22's "proof the floor is out of reach"): a floor Worker that
+ * does only the work the feature cannot skip (read and send a page of 50; find the recipient
+ * before writing; answer with the same body and headers) ÷ the issue's floor, in the same run. No
+ * implementation of the feature can be faster than its required-work floor, so a value under the
+ * target proves the target out of reach on this runtime.
+ */
+function ceiling(id, label, reqFloor, issueFloor, min) {
+  if (!reqFloor || !issueFloor) return null;
+  const value = reqFloor.ratio / issueFloor.ratio;
+  const status = reqFloor.status === "errors" || issueFloor.status === "errors" ? "errors" : value >= min ? "reachable" : "out of reach";
+  say(`  ${label}: ${value.toFixed(2)}× (target ≥ ${min}×) → ${status}`);
+  return add({
+    id,
+    group: "Against the floors",
+    label,
+    kind: "vs-floor",
+    value,
+    detail: { targetRps: reqFloor.target.rps, targetRatio: reqFloor.ratio, floorRps: issueFloor.target.rps, floorRatio: issueFloor.ratio, figure: reqFloor.id, floor: issueFloor.id },
+    goal: { min },
+    status,
+  });
+}
 const byId = (id) => figures.find((f) => f.id === id);
 
 const pair = async ({ baselineRequest, requests, rounds, concurrency, ok, ...fig }) => (await compare([{ ...fig, ok }], { baselineRequest, requests, rounds, concurrency, ok }))[0];
@@ -333,6 +356,13 @@ try {
         ? [
             { id: "floor_hello_assets", group: "Runtime floor", label: "Floor Worker: hello world behind the same static-assets routing as KaisouMail", request: { path: "/api/hello" }, stack: floor },
             { id: "floor_d1_1", group: "Runtime floor", label: "Floor Worker: one D1 read per request", request: { path: "/api/d1?n=1" }, stack: floor },
+            {
+              id: "floor_meta_shape",
+              group: "Runtime floor",
+              label: "Floor Worker: a cached JSON body the size of /api/meta's, with the headers every API answer carries (request id, no-store, nosniff)",
+              request: { path: "/api/meta-shape", headers: { accept: "application/json" } },
+              stack: floor,
+            },
           ]
         : []),
     ]);
@@ -355,6 +385,8 @@ try {
       requests: CFG.catalogRequests ?? undefined,
     });
     vsFloor("floor_vs_meta", "GET /api/meta ÷ the assets-routing floor (hello world behind static assets)", byId("meta"), byId("floor_hello_assets"), 0.95);
+    vsFloor("floor_vs_meta_shape", "GET /api/meta ÷ the meta-shaped floor (same body size and headers)", byId("meta"), byId("floor_meta_shape"), 0.95);
+    ceiling("ceiling_meta", "The most /api/meta can reach: the meta-shaped floor ÷ the assets-routing floor", byId("floor_meta_shape"), byId("floor_hello_assets"), 0.95);
     vsFloor("floor_vs_catalog", `GET /api/domains/catalog, ${CFG.zones} zones, warm ÷ the one-D1-read floor`, byId("catalog"), byId("floor_d1_1"), 0.5);
     // 20 page loads within a minute: Cloudflare list calls (one sweep at most).
     await clearSimRequests(app.simUrl);
@@ -433,12 +465,21 @@ try {
           ? [
               { id: "floor_d1_2", group: "Runtime floor", label: "Floor Worker: two D1 reads per request (an API key lookup + one query)", request: { path: "/api/d1?n=2" }, stack: floor },
               { id: "floor_d1_1_list", group: "Runtime floor", label: "Floor Worker: one D1 read per request (measured beside the lists)", request: { path: "/api/d1?n=1" }, stack: floor },
+              {
+                id: "floor_page_50",
+                group: "Runtime floor",
+                label: "Floor Worker: one D1 read of a page of 50 list rows (same columns and index) 90 % down a mailbox of 100,000, sent as JSON",
+                request: { path: "/api/page" },
+                stack: floor,
+              },
             ]
           : []),
       ],
       { baselineRequest: { path: "/api/messages", headers: auth } },
     );
     vsFloor("floor_vs_list", `GET /api/messages page of 50 at cursor ${n(Math.floor(big * 0.9))}, mailbox with ${n(big)} ÷ the one-D1-read floor`, bDeep, byId("floor_d1_1_list"), 0.9);
+    vsFloor("floor_vs_list_page", `GET /api/messages page of 50 at cursor ${n(Math.floor(big * 0.9))}, mailbox with ${n(big)} ÷ the page-of-50 floor`, bDeep, byId("floor_page_50"), 0.9);
+    ceiling("ceiling_list", "The most a page of 50 can reach: the page-of-50 floor ÷ the one-D1-read floor", byId("floor_page_50"), byId("floor_d1_1_list"), 0.9);
     for (const [which, a, b, bigN] of [
       ["first page", sFirst, bFirst, big],
       ["deep page", sDeep, bDeep, big],
@@ -486,13 +527,27 @@ try {
         [
           { id: `inbound_${size}`, group: "Inbound", label: `email() ${sizeLabel(size)} messages`, request },
           ...(CFG.floors && size === 5 * KiB
-            ? [{ id: "floor_email_5k", group: "Runtime floor", label: `Floor Worker: email() that only puts the ${sizeLabel(size)} message in R2 and inserts one D1 row`, request, stack: floor }]
+            ? [
+                { id: "floor_email_5k", group: "Runtime floor", label: `Floor Worker: email() that only puts the ${sizeLabel(size)} message in R2 and inserts one D1 row`, request, stack: floor },
+                {
+                  id: "floor_email_lookup_5k",
+                  group: "Runtime floor",
+                  label: `Floor Worker: email() that finds the recipient (one D1 read), then puts the ${sizeLabel(size)} message in R2 and inserts one D1 row`,
+                  request: () => {
+                    const r = request();
+                    return { ...r, path: `/cdn-cgi/handler/email?from=${encodeURIComponent(from)}&to=${encodeURIComponent("lookup@floor.example")}` };
+                  },
+                  stack: floor,
+                },
+              ]
             : []),
         ],
         { ok: (s) => s === 200, requests: size >= MiB ? (CFG.largeInboundRequests ?? undefined) : undefined },
       );
     }
     vsFloor("floor_vs_inbound", "email() 5 KiB ÷ the floor (one R2 put + one D1 write)", byId(`inbound_${5 * KiB}`), byId("floor_email_5k"), 0.9);
+    vsFloor("floor_vs_inbound_lookup", "email() 5 KiB ÷ the lookup floor (one D1 read, one R2 put, one D1 write)", byId(`inbound_${5 * KiB}`), byId("floor_email_lookup_5k"), 0.9);
+    ceiling("ceiling_inbound", "The most inbound can reach while refused mail writes nothing: the lookup floor ÷ the one-put-one-write floor", byId("floor_email_lookup_5k"), byId("floor_email_5k"), 0.9);
     // Every message the figures sent was stored (none rejected, none deduplicated away).
     const listed = await call(app.url, "GET", `/api/messages?mailbox=${encodeURIComponent(to)}&limit=1`, { key: app.adminKey });
     if (listed.status !== 200 || listed.body.messages.length !== 1) throw new Error("inbound messages were not listed");
