@@ -69,8 +69,14 @@ export async function insertMessage(env: Env, m: NewMessage): Promise<void> {
   const r2Bytes = m.size + (m.parsedKey ? m.parsedBytes : 0);
   const r2Objects = m.parsedKey ? 2 : 1;
   const statements: D1PreparedStatement[] = [
-    // The commit-order sequence (see migrations/0005): bumped and read in the same transaction.
-    db.prepare("UPDATE counters SET value = value + 1 WHERE name = 'message_seq'"),
+    // The commit-order sequence (see migrations/0005), bumped and read in the same transaction, and
+    // the deployment totals (migrations/0008): one statement for the four counters.
+    db
+      .prepare(
+        `UPDATE counters SET value = value + CASE name WHEN 'message_seq' THEN 1 WHEN 'messages' THEN 1 WHEN 'r2_bytes' THEN ?1 ELSE ?2 END
+         WHERE name IN ('message_seq', 'messages', 'r2_bytes', 'r2_objects')`,
+      )
+      .bind(r2Bytes, r2Objects),
     db
       .prepare(
         `INSERT INTO messages (id, user_id, mailbox_id, mailbox_address, envelope_from, envelope_to, from_name, from_address, subject, preview_text,
@@ -111,11 +117,6 @@ export async function insertMessage(env: Env, m: NewMessage): Promise<void> {
     db
       .prepare("UPDATE mailboxes SET last_received_at = ?2, message_count = message_count + 1, stored_bytes = stored_bytes + ?3 WHERE id = ?1")
       .bind(m.mailbox.id, m.receivedAt, r2Bytes),
-    db
-      .prepare(
-        "UPDATE counters SET value = value + CASE name WHEN 'messages' THEN 1 WHEN 'r2_bytes' THEN ?1 ELSE ?2 END WHERE name IN ('messages', 'r2_bytes', 'r2_objects')",
-      )
-      .bind(r2Bytes, r2Objects),
   ];
   if (m.body !== null) statements.push(db.prepare("INSERT INTO message_bodies (message_id, body) VALUES (?, ?)").bind(m.id, m.body));
   // Multi-row inserts, chunked to stay under D1's 100 bound parameters per statement.
