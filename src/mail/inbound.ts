@@ -255,6 +255,9 @@ export async function receiveMessage(message: InboundMessage, env: Env): Promise
     log("error", "inbound.store.failed", { mailboxId: mailbox.id, error: String(e) });
     throw e;
   }
-  log("info", "inbound.stored", { mailboxId: mailbox.id, messageId: id, sizeBytes: size, parseStatus: parsed.parseStatus });
+  // No log line for a stored message: the platform's invocation log already records every email()
+  // run (sender, recipient, size, outcome), and a line per message would double the log events a
+  // busy deployment pays for (and, under `wrangler dev`, cost about as much CPU as the parse).
+  // Failures and refusals that need an operator are logged above.
   return { kind: "stored", messageId: id, mailboxId: mailbox.id, userId: mailbox.user_id, parseStatus: parsed.parseStatus, webhookIds: hooks.webhookIds };
 }
