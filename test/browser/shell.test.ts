@@ -465,6 +465,9 @@ describe("shell, language, theme and admin pages in Chromium", { timeout: 60_000
     await p.getByTestId("signin-key").fill("km_not-a-real-key-page-0000000000000");
     await p.getByTestId("signin-submit").click();
     await expect.poll(() => error.textContent(), { timeout: 20_000 }).toContain("Too many failed sign-in attempts");
+    // The error texts are a catalogue section fetched with the first error shown: until it is in,
+    // the box shows the server's own words ("Wait 873 s …"). Wait for the page's own wording.
+    await expect.poll(() => error.getByTestId("error-hint").textContent(), { timeout: 20_000 }).toMatch(/\d+\s?(sec|min|seconds?|minutes?)\b/);
     const shown = await error.evaluate((el) => Array.from(el.childNodes).filter((n) => !(n instanceof HTMLDetailsElement)).map((n) => n.textContent).join(" "));
     expect(shown).toContain("Too many failed sign-in attempts");
     expect(shown.match(/\d+\s?(sec|min|seconds?|minutes?)\b/g)).toHaveLength(1);
