@@ -37,7 +37,9 @@ type Query = Record<string, string | number | boolean | undefined>;
  *     told us to back off for longer than the caller can wait);
  *  2. runs with a timeout, so a hung Cloudflare never hangs a request;
  *  3. maps every failure to a `CloudflareApiError` with `retryable` decided in one place;
- *  4. writes one log line (method, path, status, duration) that never contains the token.
+ *  4. writes one log line (method, path, status, duration) that never contains the token; a
+ *     paginated listing writes one line for all its pages (`pages`, `items`), and a page that
+ *     fails still writes its own.
  */
 export class CloudflareClient {
   private readonly fetchImpl: typeof fetch;
@@ -45,7 +47,7 @@ export class CloudflareClient {
     this.fetchImpl = opts.fetch ?? ((input, init) => fetch(input, init));
   }
 
-  async request<T>(method: string, path: string, init: { query?: Query; body?: unknown } = {}): Promise<{ result: T; resultInfo?: CfResultInfo }> {
+  async request<T>(method: string, path: string, init: { query?: Query; body?: unknown; quiet?: boolean } = {}): Promise<{ result: T; resultInfo?: CfResultInfo }> {
     const search = new URLSearchParams();
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) search.set(k, String(v));
     const qs = search.toString();
@@ -105,13 +107,16 @@ export class CloudflareClient {
     }
     const durationMs = Date.now() - started;
     const first = body?.errors?.[0];
-    log(response.ok && body?.success !== false ? "info" : "warn", "cloudflare.request", {
-      method,
-      path,
-      status: response.status,
-      durationMs,
-      ...(first ? { code: first.code } : {}),
-    });
+    const succeeded = response.ok && body?.success !== false;
+    if (!(succeeded && init.quiet)) {
+      log(succeeded ? "info" : "warn", "cloudflare.request", {
+        method,
+        path,
+        status: response.status,
+        durationMs,
+        ...(first ? { code: first.code } : {}),
+      });
+    }
 
     if (response.status === 429) {
       const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after")) ?? 60;
@@ -142,14 +147,18 @@ export class CloudflareClient {
   /** Every item of a paginated list: follows pages until `total_pages` (or an empty page). */
   async listAll<T>(path: string, query: Query = {}, perPage = 50): Promise<T[]> {
     const all: T[] = [];
-    for (let page = 1; page <= 10_000; page++) {
-      const { result, resultInfo } = await this.request<T[]>("GET", path, { query: { ...query, page, per_page: perPage } });
+    const started = Date.now();
+    let page = 1;
+    for (; page <= 10_000; page++) {
+      const { result, resultInfo } = await this.request<T[]>("GET", path, { query: { ...query, page, per_page: perPage }, quiet: true });
       all.push(...(result ?? []));
       const totalPages = resultInfo?.total_pages ?? (resultInfo ? Math.ceil(resultInfo.total_count / resultInfo.per_page) : undefined);
       if (!result || result.length === 0) break;
       if (totalPages !== undefined && page >= totalPages) break;
       if (totalPages === undefined && result.length < perPage) break;
     }
+    // One line for the whole listing (a 500-zone catalog sweep is ten pages).
+    log("info", "cloudflare.request", { method: "GET", path, status: 200, durationMs: Date.now() - started, pages: Math.min(page, 10_000), items: all.length });
     return all;
   }
 

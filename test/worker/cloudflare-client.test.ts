@@ -108,10 +108,29 @@ describe("CloudflareClient against the simulator", () => {
     await failure(client().getZone("a".repeat(32)));
     const calls = lines.map((l) => JSON.parse(l)).filter((l) => l.event === "cloudflare.request");
     expect(calls).toHaveLength(2);
-    expect(calls[0]).toMatchObject({ method: "GET", path: "/zones", status: 200 });
+    expect(calls[0]).toMatchObject({ method: "GET", path: "/zones", status: 200, pages: 1 });
     expect(typeof calls[0].durationMs).toBe("number");
     expect(calls[1]).toMatchObject({ method: "GET", status: 500 });
     expect(lines.join("\n")).not.toContain(SIM_TOKEN);
+  });
+
+  it("writes one log line for a listing of many pages, and its own for a page that fails", async () => {
+    for (let i = 0; i < 11; i++) await sim.createZone(`z${i}-pages.example`);
+    const lines: string[] = [];
+    for (const level of ["log", "warn", "error"] as const) vi.spyOn(console, level).mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(" ")));
+    await sim.clearRequests();
+    // Cloudflare's smallest page of zones is 5: 11 zones are three pages.
+    const zones = await client().listAll<{ name: string }>("/zones", {}, 5);
+    expect(new Set(zones.map((z) => z.name)).size).toBe(11);
+    expect((await sim.requests()).map((r) => r.path)).toEqual(["/client/v4/zones", "/client/v4/zones", "/client/v4/zones"]);
+    const calls = () => lines.map((l) => JSON.parse(l)).filter((l) => l.event === "cloudflare.request");
+    expect(calls()).toEqual([expect.objectContaining({ method: "GET", path: "/zones", status: 200, pages: 3, items: 11 })]);
+    // A page that fails: that page's line says so, and there is no line for the listing.
+    lines.length = 0;
+    await sim.fault({ method: "GET", path: "/zones", kind: "5xx", count: 1 });
+    await failure(client().listAll("/zones", {}, 5));
+    expect(calls().some((l) => l.status >= 500)).toBe(true);
+    expect(calls().some((l) => l.pages !== undefined)).toBe(false);
   });
 });
 
