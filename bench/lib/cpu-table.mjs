@@ -261,7 +261,7 @@ export async function cpuTable(app, { domain, singles, batch, say }) {
       // Each sample is one request of `per` invocations (per-invocation mean), so a stray
       // millisecond of the dev server's own work in one request does not read as a handler spike.
       const per = big ? 1 : 5;
-      const k = big ? Math.max(5, Math.floor(singles / 4)) : singles;
+      const k = singles;
       // Every replay of a case does the same work on the same recorded input, so the spread between
       // them is the machine's, not the handler's (a GC or timer of the dev server lands in one
       // request). Each sample is the least of REPEATS identical replays: a spike in one of them is

@@ -39,6 +39,8 @@ interface CacheRow {
   fetched_at: string | null;
   sweep_until: string | null;
   rate_limited_until: string | null;
+  /** The zones a sweep just listed (so they are not parsed back from `zones_json`). */
+  zones?: CachedZone[];
 }
 
 const CACHE_SQL = "SELECT zones_json, fetched_at, sweep_until, rate_limited_until FROM zone_catalog WHERE id = 1";
@@ -75,11 +77,12 @@ async function sweep(c: HandlerContext): Promise<CacheRow> {
   try {
     const zones = await client.listZones(c.config.accountId ? { "account.id": c.config.accountId } : {});
     const trimmed: CachedZone[] = zones.map((z) => ({ id: z.id, name: z.name, status: z.status, name_servers: z.name_servers ?? [] }));
+    const json = JSON.stringify(trimmed);
     const row = await db
-      .prepare("UPDATE zone_catalog SET zones_json = ?1, fetched_at = ?2, sweep_until = NULL, rate_limited_until = NULL WHERE id = 1 RETURNING zones_json, fetched_at, sweep_until, rate_limited_until")
-      .bind(JSON.stringify(trimmed), new Date().toISOString())
-      .first<CacheRow>();
-    return row!;
+      .prepare("UPDATE zone_catalog SET zones_json = ?1, fetched_at = ?2, sweep_until = NULL, rate_limited_until = NULL WHERE id = 1 RETURNING fetched_at, sweep_until, rate_limited_until")
+      .bind(json, new Date().toISOString())
+      .first<Omit<CacheRow, "zones_json">>();
+    return { ...row!, zones_json: json, zones: trimmed };
   } catch (e) {
     if (e instanceof CloudflareApiError && e.status === 429) {
       const until = new Date(Date.now() + (e.retryAfterSeconds ?? 60) * 1000).toISOString();
@@ -133,7 +136,7 @@ export async function catalogZones(c: HandlerContext, cache: CacheRow | null, re
       ),
     );
   }
-  const zones = current?.fetched_at ? (JSON.parse(current.zones_json) as CachedZone[]) : [];
+  const zones = current?.fetched_at ? (current.zones ?? (JSON.parse(current.zones_json) as CachedZone[])) : [];
   return { zones, sync: syncOf(current, Date.now()) };
 }
 
