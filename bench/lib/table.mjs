@@ -89,7 +89,7 @@ export function renderTable({ figures, machine, config, durationSec }) {
       }
       case "vs-floor":
         rows.push(
-          `| ${f.label} | ${num(f.detail.targetRps)} req/s (${num(f.detail.targetRatio, 3)}× hello) | floor ${num(f.detail.floorRps)} req/s (${num(f.detail.floorRatio, 3)}× hello) | ${num(f.value, 2)}× the floor | ≥ ${f.goal.min}× | ${status(f.status)} |`,
+          `| ${f.label} | ${num(f.detail.targetRps)} req/s (${num(f.detail.targetRatio, 3)}× hello)${f.detail.targetCpuMs !== undefined ? `, ${num(f.detail.targetCpuMs, 2)} ms CPU/req` : ""} | floor ${num(f.detail.floorRps)} req/s (${num(f.detail.floorRatio, 3)}× hello)${f.detail.floorCpuMs !== undefined ? `, ${num(f.detail.floorCpuMs, 2)} ms CPU/req` : ""} | ${num(f.value, 2)}× the floor${f.cpu !== undefined ? ` (CPU ${num(f.cpu, 2)}×)` : ""} | ≥ ${f.goal.min}× | ${status(f.status)} |`,
         );
         break;
       case "cpu-invocation": {
