@@ -80,8 +80,11 @@ async function waitFor(url, label, timeoutMs = 60_000) {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
     try {
+      // 2xx only: another server that took the port meanwhile answers its own 404, which must not
+      // read as "up" (a browser test once talked to another stack's simulator that way).
       const res = await fetch(url);
-      if (res.status < 500) return;
+      await res.arrayBuffer();
+      if (res.ok) return;
     } catch {
       /* not up yet */
     }
@@ -158,7 +161,14 @@ const wrangler = spawn(
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ],
   // An inherited CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV=false would make wrangler skip the file.
-  { cwd: root, env: { ...env, CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true" }, stdio: ["ignore", "inherit", "inherit"] },
+  // A dev registry of its own (KaisouMail binds no other local Worker): wrangler reloads its Worker
+  // whenever the shared registry changes, that is, whenever any other `wrangler dev` on the machine
+  // starts or stops, and requests during that reload fail (stacks of parallel test files).
+  {
+    cwd: root,
+    env: { ...env, CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true", WRANGLER_REGISTRY_PATH: process.env.WRANGLER_REGISTRY_PATH ?? join(stateDir, "registry") },
+    stdio: ["ignore", "inherit", "inherit"],
+  },
 );
 children.push(wrangler);
 wrangler.on("exit", (code) => {
@@ -169,7 +179,15 @@ await waitFor(`http://${host}:${port}/health`, "wrangler dev", 120_000);
 
 // Creates the bootstrap admin (first authenticated request) and proves the key works.
 const session = await fetch(`http://${host}:${port}/api/auth/session`, { headers: { authorization: `Bearer ${local.adminKey}` } });
-if (!session.ok) console.error(`admin bootstrap failed: ${session.status} ${await session.text()}`);
+if (!session.ok) {
+  console.error(`admin bootstrap failed: ${session.status} ${(await session.text()).slice(0, 300)}`);
+  // 404: not our Worker on this port; 5xx: it cannot work. (401/403: the key was revoked or its
+  // user disabled in this local state; the stack itself is fine.)
+  if (session.status === 404 || session.status >= 500) {
+    stopAll(1);
+    await new Promise(() => {}); // exits from stopAll
+  }
+}
 
 console.log(`
 KaisouMail is running.

@@ -30,8 +30,25 @@ export interface LocalStack {
   adminKey: string;
 }
 
-/** Starts the stack with state in a new `<tmp>/<prefix>…` directory; `env` is added to the caller's. Resolves once the admin key is printed. */
+/**
+ * Starts the stack with state in a new `<tmp>/<prefix>…` directory; `env` is added to the caller's.
+ * Resolves once the admin key is printed. A free port can be taken by another process between
+ * `freePort()` and the server's bind (other stacks start in parallel test files); start.mjs then
+ * exits, and the stack is started again on new ports, up to three times.
+ */
 export async function startLocalStack(prefix: string, env: Record<string, string>): Promise<LocalStack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(prefix, env);
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof StackExited)) throw e;
+    }
+  }
+}
+
+class StackExited extends Error {}
+
+async function startOnce(prefix: string, env: Record<string, string>): Promise<LocalStack> {
   const [port, simPort] = [await freePort(), await freePort()];
   const stateDir = mkdtempSync(join(tmpdir(), prefix));
   const child = spawn(process.execPath, [join(root, "scripts", "start.mjs"), "--port", String(port), "--sim-port", String(simPort), "--state-dir", stateDir], {
@@ -41,7 +58,7 @@ export async function startLocalStack(prefix: string, env: Record<string, string
     detached: true, // its own process group, so stopLocalStack can stop it and everything it started
   });
   let out = "";
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`stack did not start in 150 s:\n${out.slice(-3000)}`)), 150_000);
     const onData = (b: Buffer) => {
       out += b.toString();
@@ -49,8 +66,19 @@ export async function startLocalStack(prefix: string, env: Record<string, string
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
-    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`stack exited (${code}):\n${out.slice(-3000)}`))));
+    child.once("exit", (code) => (clearTimeout(timer), reject(new StackExited(`stack exited (${code}):\n${out.slice(-3000)}`))));
   });
+  try {
+    await ready;
+  } catch (e) {
+    // start.mjs may have left its simulator or wrangler behind: they are in its process group.
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      /* all gone */
+    }
+    throw e;
+  }
   const adminKey = JSON.parse(readFileSync(join(stateDir, "sim", "local.json"), "utf8")).adminKey;
   return { process: child, stateDir, base: `http://127.0.0.1:${port}`, simBase: `http://127.0.0.1:${simPort}`, adminKey };
 }
