@@ -238,16 +238,15 @@ function inboundRequest(size, to, onSend = () => {}) {
 }
 
 /**
- * A figure against its runtime floor (issue 22): both measured against the hello baseline in the
- * same run, so their throughput ratios compare; `value` = the figure's ratio ÷ the floor's.
+ * One "Against the floors" row: `fig` ÷ `floorFig`, both measured against the hello baseline in
+ * the same run, so their ratios compare: `value` in throughput, `cpu` in server CPU per request
+ * (floor's ÷ figure's). `judge(value, cpu)` gives the status.
  */
-function vsFloor(id, label, fig, floorFig, min) {
+function floorRow(id, label, fig, floorFig, min, judge) {
   if (!fig || !floorFig) return null;
   const value = fig.ratio / floorFig.ratio;
-  // Beside it, the same comparison in server CPU per request (floor's ÷ figure's), the steadier of
-  // the two on this machine (see "How figures are compared").
   const cpu = fig.cpuRatio / floorFig.cpuRatio;
-  const status = fig.status === "errors" || floorFig.status === "errors" ? "errors" : value >= min ? "met" : "missed";
+  const status = fig.status === "errors" || floorFig.status === "errors" ? "errors" : judge(value, cpu);
   say(`  ${label}: ${value.toFixed(2)}× the floor, CPU ${cpu.toFixed(2)}× (target ≥ ${min}×) → ${status}`);
   return add({
     id,
@@ -256,48 +255,33 @@ function vsFloor(id, label, fig, floorFig, min) {
     kind: "vs-floor",
     value,
     cpu,
-    detail: { targetRps: fig.target.rps, targetRatio: fig.ratio, floorRps: floorFig.target.rps, floorRatio: floorFig.ratio, figure: fig.id, floor: floorFig.id, targetCpuMs: fig.target.cpuPerRequest, floorCpuMs: floorFig.target.cpuPerRequest },
-    goal: { min },
-    status,
-  });
-}
-/**
- * What the work itself allows (issue 22's "proof the floor is out of reach"): a floor Worker that
- * does only the work the feature cannot skip (read and send a page of 50; find the recipient
- * before writing; answer with the same body and headers) ÷ the issue's floor, in the same run. No
- * implementation of the feature can be faster than its required-work floor, so a value under the
- * target proves the target out of reach on this runtime.
- */
-function ceiling(id, label, reqFloor, issueFloor, min) {
-  if (!reqFloor || !issueFloor) return null;
-  const value = reqFloor.ratio / issueFloor.ratio;
-  // Throughput ratios of two floor Workers swing by ±0.1 between runs here; their CPU per request
-  // barely moves. The verdict is the CPU comparison (the work each floor must do); throughput is
-  // printed beside it.
-  const cpu = reqFloor.cpuRatio / issueFloor.cpuRatio;
-  const status = reqFloor.status === "errors" || issueFloor.status === "errors" ? "errors" : cpu >= min ? "reachable" : "out of reach";
-  say(`  ${label}: ${value.toFixed(2)}×, CPU ${cpu.toFixed(2)}× (target ≥ ${min}×) → ${status}`);
-  return add({
-    id,
-    group: "Against the floors",
-    label,
-    kind: "vs-floor",
-    value,
-    cpu,
     detail: {
-      targetRps: reqFloor.target.rps,
-      targetRatio: reqFloor.ratio,
-      floorRps: issueFloor.target.rps,
-      floorRatio: issueFloor.ratio,
-      figure: reqFloor.id,
-      floor: issueFloor.id,
-      targetCpuMs: reqFloor.target.cpuPerRequest,
-      floorCpuMs: issueFloor.target.cpuPerRequest,
+      targetRps: fig.target.rps,
+      targetRatio: fig.ratio,
+      floorRps: floorFig.target.rps,
+      floorRatio: floorFig.ratio,
+      figure: fig.id,
+      floor: floorFig.id,
+      targetCpuMs: fig.target.cpuPerRequest,
+      floorCpuMs: floorFig.target.cpuPerRequest,
     },
     goal: { min },
     status,
   });
 }
+
+/** A figure against its floor (issue 22's targets are throughput ratios; CPU is printed beside). */
+const vsFloor = (id, label, fig, floorFig, min) => floorRow(id, label, fig, floorFig, min, (value) => (value >= min ? "met" : "missed"));
+
+/**
+ * What the work itself allows (issue 22's "proof the floor is out of reach"): a floor Worker that
+ * does only the work the feature cannot skip (read and send a page of 50; find the recipient
+ * before writing; answer with the same body and headers) ÷ the issue's floor, in the same run. No
+ * implementation of the feature can be faster than its required-work floor, so a value under the
+ * target proves the target out of reach on this runtime. Throughput ratios of two floor Workers
+ * swing by ±0.1 between runs here and their CPU much less, so the verdict is the CPU comparison.
+ */
+const ceiling = (id, label, reqFloor, issueFloor, min) => floorRow(id, label, reqFloor, issueFloor, min, (_, cpu) => (cpu >= min ? "reachable" : "out of reach"));
 const byId = (id) => figures.find((f) => f.id === id);
 
 const pair = async ({ baselineRequest, requests, rounds, concurrency, ok, ...fig }) => (await compare([{ ...fig, ok }], { baselineRequest, requests, rounds, concurrency, ok }))[0];
