@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, type LaunchedBrowser } from "./find-browser";
+import { addSession, postMail, watchPage } from "./page";
 import { startLocalStack, stopLocalStack, type LocalStack } from "./stack";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -44,23 +45,14 @@ async function startStack(): Promise<void> {
 const stopStack = () => stopLocalStack(local);
 
 async function signedInContext(key: string, width = 1280, height = 860): Promise<BrowserContext> {
-  const res = await fetch(`${base}/api/auth/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiKey: key }) });
-  expect(res.status).toBe(200);
-  const [pair] = (res.headers.get("set-cookie") ?? "").split(";");
-  const [name, value] = [pair!.slice(0, pair!.indexOf("=")), pair!.slice(pair!.indexOf("=") + 1)];
   const c = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, acceptDownloads: true, locale: "en-US" });
   await c.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
-  await c.addCookies([{ name, value, url: base, httpOnly: true, sameSite: "Lax" }]);
+  await addSession(c, base, key);
   return c;
 }
 
 async function openPage(c: BrowserContext): Promise<Page> {
-  const p = await c.newPage();
-  p.on("pageerror", (e) => pageErrors.push(e.message));
-  p.on("console", (m) => {
-    if (/Content Security Policy/i.test(m.text()) && m.location().url.startsWith(base)) pageErrors.push(`CSP: ${m.text()}`);
-  });
-  return p;
+  return watchPage(await c.newPage(), base, pageErrors);
 }
 
 async function api(path: string, init: RequestInit = {}, key = adminKey): Promise<Response> {
@@ -77,8 +69,7 @@ async function deliver(to: string, subject: string, parts: { text: string; html?
   const raw = parts.png
     ? [...head, 'Content-Type: multipart/mixed; boundary="m1"', "", "--m1", ...alt, "--m1", `Content-Type: image/png; name="${parts.png}"`, `Content-Disposition: attachment; filename="${parts.png}"`, "Content-Transfer-Encoding: base64", "", PNG_1x1, "--m1--", ""]
     : [...head, ...alt, ""];
-  const res = await fetch(`${base}/cdn-cgi/handler/email?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, { method: "POST", body: raw.join("\r\n") });
-  expect(res.status, await res.clone().text()).toBeLessThan(300);
+  await postMail(base, from, to, raw);
 }
 
 const item = (p: Page, subject: string) => p.locator('[data-testid="message-item"]', { hasText: subject });

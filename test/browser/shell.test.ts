@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, type LaunchedBrowser } from "./find-browser";
+import { addSession, postMail, simZoneOf, watchPage } from "./page";
 import { startLocalStack, stopLocalStack, type LocalStack } from "./stack";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -56,21 +57,12 @@ async function context(opts: Opts = {}, key?: string): Promise<BrowserContext> {
       if (l) localStorage.setItem("km.lang", l);
       if (th) localStorage.setItem("km.theme", th);
     }, [opts.lang, opts.theme] as const);
-  if (key) {
-    const res = await fetch(`${base}/api/auth/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiKey: key }) });
-    expect(res.status).toBe(200);
-    const [pair] = (res.headers.get("set-cookie") ?? "").split(";");
-    await c.addCookies([{ name: pair!.slice(0, pair!.indexOf("=")), value: pair!.slice(pair!.indexOf("=") + 1), url: base, httpOnly: true, sameSite: "Lax" }]);
-  }
+  if (key) await addSession(c, base, key);
   return c;
 }
 
 async function open(c: BrowserContext, path: string): Promise<Page> {
-  const p = await c.newPage();
-  p.on("pageerror", (e) => pageErrors.push(e.message));
-  p.on("console", (m) => {
-    if (/Content Security Policy/i.test(m.text()) && m.location().url.startsWith(base)) pageErrors.push(`CSP: ${m.text()}`);
-  });
+  const p = watchPage(await c.newPage(), base, pageErrors);
   await p.goto(base + path);
   return p;
 }
@@ -85,19 +77,13 @@ async function shot(p: Page, name: string): Promise<void> {
   await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
-async function simZone(name: string): Promise<{ id: string; status: string; name_servers: string[] }> {
-  const state = (await (await fetch(`${simBase}/__sim/state`)).json()) as { zones: { zone: { id: string; name: string; status: string; name_servers: string[] } }[] };
-  const z = state.zones.find((x) => x.zone.name === name);
-  if (!z) throw new Error(`zone ${name} not in the simulator`);
-  return z.zone;
-}
+const simZone = (name: string) => simZoneOf(simBase, name);
 
 /** Delivers one plain message through the Worker's local email handler (for the inbox screenshots). */
 async function deliver(to: string, subject: string, text: string): Promise<void> {
   const from = "no-reply@sender.test";
   const raw = [`From: Acme <${from}>`, `To: ${to}`, `Subject: ${subject}`, `Message-ID: <${Date.now()}@sender.test>`, `Date: ${new Date().toUTCString()}`, "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "", text, ""];
-  const res = await fetch(`${base}/cdn-cgi/handler/email?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, { method: "POST", body: raw.join("\r\n") });
-  expect(res.status, await res.clone().text()).toBeLessThan(300);
+  await postMail(base, from, to, raw);
 }
 
 /** axe-core in the page (evaluated, so the page's CSP does not apply): serious and critical violations. */

@@ -15,6 +15,7 @@ import { gzipSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, type LaunchedBrowser } from "./find-browser";
+import { addSession, postMail, simZoneOf, watchPage } from "./page";
 import { startLocalStack, stopLocalStack, type LocalStack } from "./stack";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -54,24 +55,14 @@ async function newContext(width = 1280, height = 860, extra: { locale?: string }
 
 /** A context already signed in as `key` (the session cookie obtained over HTTP, no page load). */
 async function signedInContext(key: string, width = 1280, height = 860, extra: { locale?: string } = {}): Promise<BrowserContext> {
-  const res = await fetch(`${base}/api/auth/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiKey: key }) });
-  expect(res.status).toBe(200);
-  const [pair] = (res.headers.get("set-cookie") ?? "").split(";");
-  const [name, value] = [pair!.slice(0, pair!.indexOf("=")), pair!.slice(pair!.indexOf("=") + 1)];
   const c = await newContext(width, height, extra);
-  await c.addCookies([{ name, value, url: base, httpOnly: true, sameSite: "Lax" }]);
+  await addSession(c, base, key);
   return c;
 }
 
 async function openPage(c: BrowserContext): Promise<Page> {
-  const p = await c.newPage();
-  p.on("pageerror", (e) => pageErrors.push(e.message));
-  // The page's own content security policy must never block the page itself (blocks inside the
-  // message iframe, at about:srcdoc, are expected and wanted).
-  p.on("console", (m) => {
-    if (/Content Security Policy/i.test(m.text()) && m.location().url.startsWith(base)) pageErrors.push(`CSP: ${m.text()}`);
-  });
-  return p;
+  // The page's own content security policy must never block the page itself.
+  return watchPage(await c.newPage(), base, pageErrors);
 }
 
 async function signIn(p: Page, key: string, path = "/inbox"): Promise<void> {
@@ -91,12 +82,7 @@ async function api(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(base + path, { ...init, headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json", ...init.headers } });
 }
 
-async function simZone(name: string): Promise<{ id: string; status: string; name_servers: string[] }> {
-  const state = (await (await fetch(`${simBase}/__sim/state`)).json()) as { zones: { zone: { id: string; name: string; status: string; name_servers: string[] } }[] };
-  const z = state.zones.find((x) => x.zone.name === name);
-  if (!z) throw new Error(`zone ${name} not in the simulator`);
-  return z.zone;
-}
+const simZone = (name: string) => simZoneOf(simBase, name);
 
 /** Delivers a raw RFC 822 message through the Worker's local email handler. */
 async function deliver(to: string, subject: string, parts: { text: string; html?: string; file?: [name: string, content: string] }, id: string): Promise<void> {
@@ -108,8 +94,7 @@ async function deliver(to: string, subject: string, parts: { text: string; html?
     : parts.file
       ? [...head, 'Content-Type: multipart/mixed; boundary="m1"', "", "--m1", ...text, "--m1", `Content-Type: text/plain; name="${parts.file[0]}"`, `Content-Disposition: attachment; filename="${parts.file[0]}"`, "", parts.file[1], "--m1--", ""]
       : [...head, ...text, ""];
-  const res = await fetch(`${base}/cdn-cgi/handler/email?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, { method: "POST", body: raw.join("\r\n") });
-  expect(res.status, await res.clone().text()).toBeLessThan(300);
+  await postMail(base, from, to, raw);
 }
 
 const row = (p: Page, domain: string) => p.locator(`[data-testid="domain-row"][data-domain="${domain}"]`);
